@@ -1,0 +1,70 @@
+# fleetform: `make demo` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+TOOLS := .tools
+PIPENV := $(TOOLS)/bin/pipenv
+VENV := .venv
+PY := $(VENV)/bin/python
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_YES := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_VERBOSITY := -1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CHECKPOINT_DISABLE := 1
+export DISABLE_VERSION_CHECK := 1
+
+.PHONY: help setup test lint format types pytest synth validate bindings clean
+
+help:
+	@echo "make setup     install everything into the project (.venv, node_modules)"
+	@echo "make test      setup, then lint, types and the test suite"
+	@echo "make synth     synthesize manifests/ into cdktf.out/"
+	@echo "make bindings  regenerate providers/hypercore from the provider schema"
+
+setup: $(VENV)/.synced node_modules/.installed
+
+$(PIPENV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet pipenv==$(PIPENV_VERSION)
+
+$(VENV)/.synced: Pipfile.lock pyproject.toml | $(PIPENV)
+	$(PIPENV) sync --dev
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+types: setup
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest
+
+test: setup lint types pytest
+
+validate: setup
+	$(VENV)/bin/fleetform validate manifests/
+
+synth: setup
+	$(VENV)/bin/fleetform synth
+
+bindings: setup
+	$(PY) tools/generate_bindings.py
+
+clean:
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""The DiskImage construct: one uploaded image shared by the disks that use it."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from fleetform.constructs._ids import logical_id
+from fleetform.constructs.props import DiskImageProps
+from providers.hypercore.iso import Iso
+from providers.hypercore.virtual_disk import VirtualDisk
+
+
+class DiskImage(Construct):
+    """An image uploaded once per stack: a ``hypercore_virtual_disk``, or a ``hypercore_iso`` for ISO images.
+
+    The provider uploads it from the machine that runs Terraform (a ``file:///`` URL works for mirrors).
+    Changing ``source_url`` later does nothing on the cluster; the provider never replaces an image.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: DiskImageProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        self.resource: VirtualDisk | Iso
+        if props.format == "iso":
+            self.resource = Iso(self, "Resource", name=props.cluster_name, source_url=props.source_url)
+        else:
+            self.resource = VirtualDisk(
+                self, "Resource", name=props.cluster_name, source_url=props.source_url
+            )
+        self.resource.override_logical_id(logical_id(id))
+
+    @property
+    def is_iso(self) -> bool:
+        """True when this image is inserted into CD-ROM drives rather than copied into disks."""
+        return self.props.format == "iso"
+
+    @property
+    def uuid(self) -> str:
+        """Reference to the image's UUID on the cluster."""
+        return self.resource.id

@@ -1,0 +1,129 @@
+"""Typed inputs of the fleetform constructs. Every optional field says its default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from fleetform.errors import Location
+
+DiskType = Literal["virtio_disk", "ide_cdrom"]
+PowerState = Literal["running", "shutoff"]
+ImageFormat = Literal["raw", "qcow2", "iso"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiskImageProps:
+    """An image uploaded once to the cluster and copied into every disk that uses it."""
+
+    name: str
+    """Short name: disks refer to the image by it, and it is the image's Terraform address."""
+    source_url: str
+    """Where the provider fetches the image from: ``https://``, ``http://`` or ``file:///``."""
+    format: ImageFormat = "raw"
+    """Image format. ``iso`` becomes a ``hypercore_iso``, anything else a ``hypercore_virtual_disk``.
+    Default: ``"raw"``. HyperCore detects raw/qcow2 itself; the provider has no format attribute."""
+    virtual_size: int | None = None
+    """Bytes the image holds once attached, when known (a local file); sizes disks that give no capacity.
+    Default: unknown."""
+    file_name: str | None = None
+    """Name of the uploaded image on the cluster; HyperCore needs an extension it knows (``.img``,
+    ``.qcow2``, ``.iso``). Default: ``name`` plus ``.iso``, ``.qcow2`` or ``.img`` by format."""
+
+    @property
+    def cluster_name(self) -> str:
+        """The name the image gets on the cluster."""
+        if self.file_name:
+            return self.file_name
+        return self.name + {"iso": ".iso", "qcow2": ".qcow2"}.get(self.format, ".img")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiskProps:
+    """One storage device of a VM."""
+
+    name: str
+    """Device name, unique in the VM; part of the Terraform address."""
+    type: DiskType = "virtio_disk"
+    """``virtio_disk`` or ``ide_cdrom``. Default: ``"virtio_disk"``."""
+    image: str | None = None
+    """Name of a ``DiskImage`` of the same application to copy (or, for a CD-ROM, to insert). Default: none
+    (an empty disk, or an empty CD-ROM drive)."""
+    capacity_bytes: int | None = None
+    """Size in bytes. The provider takes decimal GB; a byte count that does not survive its float arithmetic
+    is rounded up to one that does. Default: the image's virtual size (required without an image)."""
+    boot: int | None = None
+    """Position in the boot order, 1 = first. Default: not a boot device."""
+    source: Location | None = None
+    """Where this disk was declared, for error messages. Default: unknown."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NicProps:
+    """One network device of a VM."""
+
+    network: str
+    """Network name (shown in reviews and diagrams)."""
+    vlan: int
+    """VLAN id on the cluster, 0..4094 (0 = untagged)."""
+    type: Literal["virtio"] = "virtio"
+    """NIC model. Default: ``"virtio"``."""
+    key: str | None = None
+    """Stable id within the VM, part of the Terraform address. Default: the network name."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloudInit:
+    """cloud-init data the cluster hands to the VM on its first boot (applied at create time only)."""
+
+    user_data: str | None = None
+    """The user-data document. Default: none."""
+    meta_data: str | None = None
+    """The meta-data document. Default: none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VirtualMachineProps:
+    """A HyperCore VM with its disks, NICs, boot order and power state."""
+
+    name: str
+    """VM name, unique on the cluster."""
+    cpu: int
+    """Number of vCPUs."""
+    memory_bytes: int
+    """Memory in bytes, a whole MiB (the provider takes MiB)."""
+    template: str | None = None
+    """UUID (or a reference to one) of the VM to clone; it sets the machine type (BIOS/UEFI/TPM).
+    Default: none, which creates an empty VM with HyperCore's default machine type and no cloud-init."""
+    machine_type: Literal["bios", "uefi", "tpm"] = "uefi"
+    """Machine type, informational: the clone template decides it on the cluster. Default: ``"uefi"``."""
+    description: str = ""
+    """Description. Default: empty (always sent: the provider diffs forever when it is left out)."""
+    tags: Sequence[str] = ()
+    """Tags. Default: none (sent as ``[""]``: the provider crashes on an empty list)."""
+    power_state: PowerState = "running"
+    """Desired power state. Default: ``"running"``."""
+    disks: Sequence[DiskProps] = ()
+    """Storage devices. Default: none."""
+    nics: Sequence[NicProps] = ()
+    """Network devices. Default: none."""
+    cloud_init: CloudInit | None = None
+    """cloud-init data; needs ``template`` (HyperCore only takes it when cloning). Default: none."""
+    source: Location | None = None
+    """Where this VM was declared, for error messages. Default: unknown."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationProps:
+    """A multi-VM application: its images and VMs."""
+
+    name: str
+    """Application name."""
+    images: Sequence[DiskImageProps] = ()
+    """Images shared by the VMs. Default: none."""
+    vms: Sequence[VirtualMachineProps] = ()
+    """The VMs. Default: none."""
+    templates: dict[str, str] = field(default_factory=dict)
+    """machine_type -> name of the template VM to clone, looked up on the cluster by name with the
+    ``hypercore_vms`` data source. Used for VMs whose ``template`` is not set. Default: none."""

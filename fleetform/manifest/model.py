@@ -1,0 +1,423 @@
+"""Pydantic models of the Fleet Manager Application manifest, version 1.0.0, and its cross-field checks.
+
+Field names are the YAML's own spelling. The models accept what the documentation writes (the seed examples),
+which is a little more than Fleet Manager's published JSON schema allows (colons in tags, ``http://`` and
+``file://`` asset URLs, sizes with units); :mod:`fleetform.manifest.strict` reports those differences on
+request. They refuse what the HyperCore provider cannot express: memory that is not a whole MiB, tags with
+commas (HyperCore stores a VM's tags as one comma-joined string).
+
+Field-level rules are pydantic validators; rules that need several fields (names referring to each other,
+uniqueness) are in :func:`check_application`, which returns findings with the node path they are about.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from fleetform.manifest.units import MiB, format_size, parse_size
+from fleetform.yamlsrc import NodePath, did_you_mean, field_error
+
+MachineType = Literal["bios", "uefi", "tpm"]
+PowerState = Literal["running", "shutoff"]
+AssetFormat = Literal["raw", "qcow2", "iso"]
+StorageType = Literal["virtio_disk", "ide_cdrom"]
+URL_SCHEMES = ("https://", "http://", "file://")
+
+# What parse_size accepts, for editors (units are case-insensitive; one-letter units are refused).
+SIZE_PATTERN = r"^\s*\d+(\.\d+)?\s*([KkMmGgTtPpEe][Ii][Bb]?|[KkMmGgTtPpEe][Bb]|[Bb])?\s*$"
+_SIZE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1},
+        {"type": "string", "pattern": SIZE_PATTERN},
+    ]
+}
+
+
+# --- field validators ------------------------------------------------------------------------------
+
+
+def _size(value: Any) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise field_error(str(exc)) from None
+
+
+def _positive_size(value: int) -> int:
+    if value <= 0:
+        raise field_error(f"a size must be more than 0 bytes, not {value}", 'e.g. "10GiB" or 10737418240')
+    return value
+
+
+def _whole_mib(value: int) -> int:
+    if value % MiB:
+        lower, upper = value // MiB * MiB, (value // MiB + 1) * MiB
+        suggestions = f'"{upper}" ({format_size(upper)})'
+        if lower > 0:
+            suggestions = f'"{lower}" ({format_size(lower)}) or ' + suggestions
+        raise field_error(
+            f"{value} bytes is not a whole number of MiB; HyperCore sets memory in MiB",
+            f"use {suggestions}",
+        )
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise field_error("must not be empty", "give it a name")
+    return value
+
+
+def _tag(value: str) -> str:
+    if not value.strip():
+        raise field_error("a tag must not be empty", "remove the empty item")
+    if "," in value:
+        raise field_error(
+            f"tag {value!r} contains a comma; HyperCore stores a VM's tags as one comma-joined string, "
+            "so it would come back as several tags",
+            "split it into separate tags",
+        )
+    return value
+
+
+def _label(value: str) -> str:
+    if not value.strip():
+        raise field_error("a label must not be empty", "remove the empty item")
+    if "," in value:
+        raise field_error(
+            f"label {value!r} contains a comma; labels become HyperCore tags, stored comma-joined",
+            "split it into separate labels",
+        )
+    return value
+
+
+def _url(value: str) -> str:
+    if not value.startswith(URL_SCHEMES):
+        raise field_error(
+            f"asset URL {value!r} must start with https://, http:// or file://",
+            "e.g. https://images.example.com/ubuntu-22.04.img, or file:///srv/images/ubuntu.img",
+        )
+    return value
+
+
+Size = Annotated[
+    int,
+    BeforeValidator(_size),
+    AfterValidator(_positive_size),
+    WithJsonSchema(_SIZE_SCHEMA, mode="validation"),
+]
+Memory = Annotated[
+    int,
+    BeforeValidator(_size),
+    AfterValidator(_positive_size),
+    AfterValidator(_whole_mib),
+    WithJsonSchema(_SIZE_SCHEMA, mode="validation"),
+]
+Name = Annotated[str, Field(strict=True), AfterValidator(_not_blank)]
+Tag = Annotated[str, Field(strict=True), AfterValidator(_tag)]
+Label = Annotated[str, Field(strict=True), AfterValidator(_label)]
+Url = Annotated[str, Field(strict=True), AfterValidator(_url)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=False)
+
+
+# --- the manifest ----------------------------------------------------------------------------------
+
+
+class Metadata(_Model):
+    """The application's name and labels."""
+
+    name: Name = Field(
+        description="Application name, unique among the manifests read together (one Terraform stack each).",
+        examples=["three-tier-webapp"],
+    )
+    labels: list[Label] = Field(
+        default_factory=list,
+        description="Free-form labels such as `environment:production`. No commas. Default: none.",
+        examples=[["environment:production"]],
+    )
+
+
+class Asset(_Model):
+    """A disk image or ISO, downloaded from a URL and uploaded to HyperCore once per application."""
+
+    name: Name = Field(
+        description="Asset name that storage devices refer to in `source`.", examples=["ubuntu-22"]
+    )
+    type: Literal["virtual_disk"] = Field(
+        description="Asset type; only `virtual_disk`.", examples=["virtual_disk"]
+    )
+    format: AssetFormat = Field(
+        description="Image format: `raw`, `qcow2` or `iso` (an ISO attaches as an `ide_cdrom`).",
+        examples=["raw"],
+    )
+    url: Url = Field(
+        description="Where the image is downloaded from: https://, http:// or file:// (air-gapped sites). "
+        "fleetform.yaml `images:` can mirror it to a local file.",
+        examples=["https://storage.googleapis.com/demo-bucket/ubuntu-22.04-web.img"],
+    )
+
+
+class StorageDevice(_Model):
+    """A disk or CD-ROM drive of a VM."""
+
+    name: Name = Field(description="Device name, unique within the VM.", examples=["system-disk"])
+    type: StorageType = Field(
+        description="`virtio_disk` (a disk) or `ide_cdrom` (a CD-ROM drive, for `iso` assets).",
+        examples=["virtio_disk"],
+    )
+    source: Name | None = Field(
+        default=None,
+        description="Name of an asset to copy onto this device. Default: none (an empty disk or drive).",
+        examples=["ubuntu-22"],
+    )
+    capacity: Size | None = Field(
+        default=None,
+        description="Disk size in bytes: an integer, a digit string, or a size with a unit such as `50GiB` "
+        "or `500GB`. Must be at least the image's size when `source` is set. Default: the image's size.",
+        examples=[53687091200],
+    )
+    boot: Annotated[int, Field(strict=True, ge=1)] | None = Field(
+        default=None,
+        description="Boot order, 1 = first. Devices without it do not boot. Default: none.",
+        examples=[1],
+    )
+
+
+class NetworkDevice(_Model):
+    """A network interface; `name` is a network from fleetform.yaml `networks:` (which gives its VLAN)."""
+
+    name: Name = Field(description="Network name; fleetform.yaml maps it to a VLAN id.", examples=["web-net"])
+    type: Literal["virtio"] = Field(description="NIC model; only `virtio`.", examples=["virtio"])
+
+
+class CloudInitData(_Model):
+    """cloud-init data handed to the VM when it is cloned from its machine type's template."""
+
+    user_data: Annotated[str, Field(strict=True)] | None = Field(
+        default=None,
+        description="cloud-init user data, kept byte for byte. Default: none.",
+        examples=["#cloud-config\n"],
+    )
+    meta_data: Annotated[str, Field(strict=True)] | None = Field(
+        default=None,
+        description="cloud-init meta data, kept byte for byte. Default: none.",
+        examples=["instance-id: web-01\nlocal-hostname: web-01\n"],
+    )
+
+
+class VmSpec(_Model):
+    """A VM's size, firmware, devices, tags and power state."""
+
+    description: Annotated[str, Field(strict=True)] = Field(
+        default="", description="Human-readable description. Default: empty.", examples=["Web server"]
+    )
+    cpu: Annotated[int, Field(strict=True, ge=1)] = Field(description="Number of virtual CPUs.", examples=[2])
+    memory: Memory = Field(
+        description="Memory in bytes: an integer, a digit string, or a size such as `8GiB`; a whole number "
+        "of MiB.",
+        examples=["4294967296"],
+    )
+    machine_type: MachineType = Field(
+        description="Firmware: `bios`, `uefi` or `tpm` (UEFI with a virtual TPM). Chooses the template VM "
+        "(fleetform.yaml `templates:`).",
+        examples=["uefi"],
+    )
+    state: PowerState = Field(
+        description="Desired power state: `running` or `shutoff`.", examples=["running"]
+    )
+    storage_devices: list[StorageDevice] = Field(
+        default_factory=list, description="Disks and CD-ROM drives. Default: none."
+    )
+    network_devices: list[NetworkDevice] = Field(
+        default_factory=list, description="Network interfaces, in order. Default: none."
+    )
+    tags: list[Tag] = Field(
+        default_factory=list,
+        description="HyperCore tags. No commas (HyperCore joins tags with commas). Default: none.",
+        examples=[["tier:web"]],
+    )
+    cloud_init_data: CloudInitData | None = Field(
+        default=None, description="cloud-init user and meta data. Default: none."
+    )
+
+
+class VirDomain(_Model):
+    """One VM of the application."""
+
+    type: Literal["virdomain"] = Field(
+        description="Resource type; only `virdomain` (a VM).", examples=["virdomain"]
+    )
+    name: Name = Field(
+        description="VM name. HyperCore needs VM names to be unique on the cluster.", examples=["web-01"]
+    )
+    spec: VmSpec = Field(description="The VM's size, devices and state.")
+
+
+class ApplicationSpec(_Model):
+    """The application's assets and VMs."""
+
+    assets: list[Asset] = Field(
+        default_factory=list, description="Images the VMs' disks copy. Default: none."
+    )
+    resources: list[VirDomain] = Field(min_length=1, description="The VMs; at least one.")
+
+
+class Application(_Model):
+    """A Fleet Manager Application manifest (version 1.0.0): one or more VMs deployed together."""
+
+    type: Literal["Application"] = Field(
+        description="Document type; only `Application`.", examples=["Application"]
+    )
+    version: Literal["1.0.0"] = Field(
+        description='Manifest format version; only "1.0.0" (a string).', examples=["1.0.0"]
+    )
+    metadata: Metadata = Field(description="The application's name and labels.")
+    spec: ApplicationSpec = Field(description="The application's assets and VMs.")
+
+
+# --- cross-field checks ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem found by :func:`check_application`; ``first`` is the earlier twin of a duplicate."""
+
+    path: NodePath
+    message: str
+    hint: str = ""
+    severity: str = "error"
+    first: NodePath | None = None
+
+
+def check_application(app: Application) -> list[Finding]:
+    """Rules that span several fields: unique names, asset references, boot indexes, empty devices.
+
+    Linear in the size of the application.
+    """
+    findings: list[Finding] = []
+    assets: dict[str, tuple[int, Asset]] = {}
+    for index, asset in enumerate(app.spec.assets):
+        if asset.name in assets:
+            first = ("spec", "assets", assets[asset.name][0], "name")
+            message = f"duplicate asset name '{asset.name}'"
+            findings.append(
+                Finding(("spec", "assets", index, "name"), message, "rename one of them", first=first)
+            )
+        else:
+            assets[asset.name] = (index, asset)
+
+    used: set[str] = set()
+    vm_names: dict[str, int] = {}
+    for index, vm in enumerate(app.spec.resources):
+        at: NodePath = ("spec", "resources", index)
+        if vm.name in vm_names:
+            first = ("spec", "resources", vm_names[vm.name], "name")
+            findings.append(
+                Finding(
+                    (*at, "name"),
+                    f"duplicate VM name '{vm.name}'",
+                    "rename one of them: HyperCore finds VMs by name, so names must be unique",
+                    first=first,
+                )
+            )
+        else:
+            vm_names[vm.name] = index
+        findings.extend(_check_devices(vm, at, assets, used))
+
+    for name, (index, _) in assets.items():
+        if name not in used:
+            findings.append(
+                Finding(
+                    ("spec", "assets", index, "name"),
+                    f"asset '{name}' is not used by any storage device; it would be uploaded for nothing",
+                    "remove it, or refer to it with source: on a storage device",
+                    severity="warning",
+                )
+            )
+    return findings
+
+
+def _check_devices(
+    vm: VirDomain, at: NodePath, assets: dict[str, tuple[int, Asset]], used: set[str]
+) -> list[Finding]:
+    findings: list[Finding] = []
+    names: dict[str, int] = {}
+    boots: dict[int, list[int]] = defaultdict(list)
+    for d, device in enumerate(vm.spec.storage_devices):
+        dev: NodePath = (*at, "spec", "storage_devices", d)
+        if device.name in names:
+            findings.append(
+                Finding(
+                    (*dev, "name"),
+                    f"duplicate storage device name '{device.name}' in VM '{vm.name}'",
+                    "rename one of them",
+                    first=(*at, "spec", "storage_devices", names[device.name], "name"),
+                )
+            )
+        else:
+            names[device.name] = d
+        if device.boot is not None:
+            boots[device.boot].append(d)
+        if device.source is None:
+            if device.capacity is None and device.type == "virtio_disk":
+                findings.append(
+                    Finding(
+                        dev,
+                        f"storage device '{device.name}' has neither a source nor a capacity",
+                        "add a capacity for an empty disk, e.g. capacity: 50GiB, or source: <asset name>",
+                    )
+                )
+            continue
+        used.add(device.source)
+        found = assets.get(device.source)
+        if found is None:
+            guess = did_you_mean(device.source, assets)
+            message = (
+                f"storage device '{device.name}' refers to asset '{device.source}', which is not defined"
+            )
+            if guess:
+                message += f"; did you mean '{guess}'?"
+            hint = (
+                f"defined assets: {', '.join(assets)}"
+                if assets
+                else "this application defines no assets; add one under spec.assets"
+            )
+            findings.append(Finding((*dev, "source"), message, hint))
+            continue
+        asset = found[1]
+        if device.type == "virtio_disk" and asset.format == "iso":
+            findings.append(
+                Finding(
+                    (*dev, "type"),
+                    f"virtio_disk '{device.name}' is sourced from ISO asset '{asset.name}'",
+                    "an ISO attaches as a CD-ROM drive: use type: ide_cdrom",
+                )
+            )
+        elif device.type == "ide_cdrom" and asset.format != "iso":
+            findings.append(
+                Finding(
+                    (*dev, "type"),
+                    f"ide_cdrom '{device.name}' is sourced from {asset.format} asset '{asset.name}'; "
+                    "a CD-ROM drive takes an iso asset",
+                    "use type: virtio_disk for a disk image, or an asset with format: iso",
+                )
+            )
+    for boot, devices in boots.items():
+        for d in devices[1:]:
+            findings.append(
+                Finding(
+                    (*at, "spec", "storage_devices", d, "boot"),
+                    f"boot index {boot} of '{vm.spec.storage_devices[d].name}' is already used by "
+                    f"'{vm.spec.storage_devices[devices[0]].name}' in VM '{vm.name}'",
+                    "give each boot device its own index: 1 boots first, then 2, ...",
+                    first=(*at, "spec", "storage_devices", devices[0], "boot"),
+                )
+            )
+    return findings

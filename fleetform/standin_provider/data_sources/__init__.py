@@ -1,0 +1,1 @@
+"""The stand-in's data sources, one module each."""

@@ -1,0 +1,1 @@
+"""The stand-in's resource types, one module each."""
