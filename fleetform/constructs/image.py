@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from fleetform.constructs._ids import logical_id
+from fleetform.constructs._text import literal
 from fleetform.constructs.props import DiskImageProps
 from providers.hypercore.iso import Iso
 from providers.hypercore.virtual_disk import VirtualDisk
@@ -22,10 +23,12 @@ class DiskImage(Construct):
         self.props = props
         self.resource: VirtualDisk | Iso
         if props.format == "iso":
-            self.resource = Iso(self, "Resource", name=props.cluster_name, source_url=props.source_url)
+            self.resource = Iso(
+                self, "Resource", name=literal(props.cluster_name), source_url=literal(props.source_url)
+            )
         else:
             self.resource = VirtualDisk(
-                self, "Resource", name=props.cluster_name, source_url=props.source_url
+                self, "Resource", name=literal(props.cluster_name), source_url=literal(props.source_url)
             )
         self.resource.override_logical_id(logical_id(id))
 

@@ -8,6 +8,7 @@ from typing import Any
 from constructs import Construct
 
 from fleetform.constructs._ids import logical_id
+from fleetform.constructs._text import literal, literal_or_none
 from fleetform.constructs._units import DiskSize, disk_size, memory_mib
 from fleetform.constructs.image import DiskImage
 from fleetform.constructs.props import DiskProps, NicProps, VirtualMachineProps
@@ -54,16 +55,16 @@ class VirtualMachine(Construct):
             init = props.cloud_init
             clone = VmClone(
                 source_vm_uuid=props.template,
-                user_data=init.user_data if init else None,
-                meta_data=init.meta_data if init else None,
+                user_data=literal_or_none(init.user_data) if init else None,
+                meta_data=literal_or_none(init.meta_data) if init else None,
             )
         self.resource = Vm(
             self,
             "Resource",
-            name=props.name,
-            description=props.description,
+            name=literal(props.name),
+            description=literal(props.description),
             # An empty list crashes the provider after the VM exists; [""] is how it reads "no tags".
-            tags=list(props.tags) or [""],
+            tags=[literal(tag) for tag in props.tags] or [""],
             vcpu=props.cpu,
             memory=memory_mib(props.memory_bytes),
             affinity_strategy=VmAffinityStrategy(),
@@ -89,7 +90,9 @@ class VirtualMachine(Construct):
             self.boot_order = VmBootOrder(self, "BootOrder", vm_uuid=self.uuid, boot_devices=boot_devices)
             self.boot_order.override_logical_id(base)
 
-        dependencies: list[Any] = [*self.disks.values(), *self.nics.values()]
+        # Sorted by name, so that reordering the manifest's lists leaves the JSON byte for byte the same.
+        dependencies: list[Any] = [self.disks[k] for k in sorted(self.disks)]
+        dependencies += [self.nics[k] for k in sorted(self.nics)]
         if self.boot_order is not None:
             dependencies.append(self.boot_order)
         self.power_state = VmPowerState(
