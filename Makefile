@@ -19,15 +19,23 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: help setup test lint format types pytest synth validate bindings clean
+.PHONY: help setup system-packages test lint format types pytest synth validate bindings demo demo-stop clean
 
 help:
+	@echo "make demo      setup, start the HyperCore simulator, cdktf deploy manifests/ to it, show the VMs"
+	@echo "make demo-stop stop the simulator started by make demo"
 	@echo "make setup     install everything into the project (.venv, node_modules)"
 	@echo "make test      setup, then lint, types and the test suite"
 	@echo "make synth     synthesize manifests/ into cdktf.out/"
 	@echo "make bindings  regenerate providers/hypercore from the provider schema"
 
-setup: $(VENV)/.synced node_modules/.installed
+setup: $(VENV)/.synced node_modules/.installed system-packages
+
+# Debian packages the project uses: graphviz (fleetform graph --format svg). Installed only when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-packages:
+	@command -v dot >/dev/null 2>&1 || { echo "installing graphviz (apt)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq graphviz >/dev/null; }
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -65,6 +73,12 @@ synth: setup
 
 bindings: setup
 	$(PY) tools/generate_bindings.py
+
+demo: setup
+	$(VENV)/bin/fleetform demo
+
+demo-stop:
+	@if [ -x $(VENV)/bin/fleetform ]; then $(VENV)/bin/fleetform simulator stop; else echo "nothing to stop"; fi
 
 clean:
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from constructs import Construct
 
 from fleetform._cdktf import App, LocalBackend, TerraformStack
-from fleetform.config import SiteConfig, load_config
 from fleetform.constructs import Application, ApplicationProps
 from fleetform.errors import InputError, Issue
-from fleetform.manifest.loader import LoadedManifest, load_manifests
+from fleetform.inputs import Inputs, load_inputs
 from fleetform.translate import application_props, state_file
 from providers.hypercore.provider import HypercoreProvider
 
@@ -38,31 +35,6 @@ class ApplicationStack(TerraformStack):
         HypercoreProvider(self, "hypercore")
         LocalBackend(self, path=state_path)
         self.application = Application(self, "app", props=props)
-
-
-@dataclass
-class Inputs:
-    """Everything a synth reads, validated."""
-
-    manifests: list[LoadedManifest]
-    site: SiteConfig
-    warnings: list[Issue] = field(default_factory=list)
-
-
-def load_inputs(manifest_paths: Sequence[str | Path], config_path: str | Path | None = None) -> Inputs:
-    """Load and validate the site config and every manifest; raise one InputError listing every problem."""
-    site = load_config(config_path)
-    manifests = load_manifests(manifest_paths)
-    issues: list[Issue] = []
-    warnings: list[Issue] = []
-    for lm in manifests:
-        warnings.extend(lm.warnings)
-        issues.extend(site.check(lm))
-    errors = [i for i in issues if i.is_error]
-    if errors:
-        raise InputError(errors)
-    warnings.extend(i for i in issues if not i.is_error)
-    return Inputs(manifests=manifests, site=site, warnings=warnings)
 
 
 def build_app(

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleetform.app import build_app, load_inputs
+from fleetform.app import build_app
 from fleetform.errors import Issue
+from fleetform.inputs import load_inputs
 
 STACK_FILE = "cdk.tf.json"
 

@@ -22,7 +22,7 @@ def validate(
     config: ConfigOption = None,
 ) -> None:
     """Check manifests against the manifest format and the site configuration."""
-    from fleetform.app import load_inputs
+    from fleetform.inputs import load_inputs
     from fleetform.manifest.strict import strict_issues
 
     try:
