@@ -34,15 +34,21 @@ class SynthResult:
 
 
 def synthesize(
-    manifest_paths: Sequence[str | Path], *, config_path: str | Path | None = None, outdir: str | Path
+    manifest_paths: Sequence[str | Path],
+    *,
+    config_path: str | Path | None = None,
+    outdir: str | Path,
+    allow_data_loss: bool = False,
 ) -> SynthResult:
-    """Validate, build and synthesize every manifest; raise InputError (writing nothing) on bad input."""
+    """Validate, build and synthesize every manifest; raise InputError (writing nothing) on bad input.
+
+    ``allow_data_loss`` leaves out the ``prevent_destroy`` that guards every data disk."""
     inputs = load_inputs(manifest_paths, config_path)
     out = Path(outdir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        app, warnings = build_app(inputs, outdir=scratch, final_outdir=out)
+        app, warnings = build_app(inputs, outdir=scratch, final_outdir=out, allow_data_loss=allow_data_loss)
         app.synth()
         stacks = _install(scratch, out)
     finally:

@@ -6,9 +6,12 @@ VM names, asset URLs go through the image mirror, and every problem points at th
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from fleetform import images
+from fleetform.addresses import logical_id
 from fleetform.config import SiteConfig
 from fleetform.constructs.props import (
     ApplicationProps,
@@ -22,8 +25,18 @@ from fleetform.errors import Issue
 from fleetform.manifest.loader import LoadedManifest
 
 
-def application_props(lm: LoadedManifest, site: SiteConfig) -> tuple[ApplicationProps, list[Issue]]:
-    """The Application props for one manifest, and warnings about what fleetform had to decide for it."""
+def application_props(
+    lm: LoadedManifest,
+    site: SiteConfig,
+    *,
+    allow_data_loss: bool = False,
+    imports: Mapping[str, str] | None = None,
+) -> tuple[ApplicationProps, list[Issue]]:
+    """The Application props for one manifest on one site (a cluster's view of it), and warnings about what
+    fleetform had to decide for it. ``allow_data_loss`` lifts the protection of every data disk. ``imports``
+    (Terraform address -> import ID, from ``fleetform import``) marks the VMs and disks that already exist
+    on the cluster as adopted."""
+    imports = imports or {}
     app = lm.application
     name = app.metadata.name
     warnings: list[Issue] = []
@@ -67,6 +80,7 @@ def application_props(lm: LoadedManifest, site: SiteConfig) -> tuple[Application
                 image=device.source,
                 capacity_bytes=device.capacity,
                 boot=device.boot,
+                adopted=f"hypercore_disk.{logical_id(resource.name, device.name)}" in imports,
                 source=lm.doc.locate((*at, "spec", "storage_devices", d)),
             )
             for d, device in enumerate(spec.storage_devices)
@@ -82,12 +96,17 @@ def application_props(lm: LoadedManifest, site: SiteConfig) -> tuple[Application
                 cpu=spec.cpu,
                 memory_bytes=spec.memory,
                 machine_type=spec.machine_type,
-                description=spec.description,
+                description=spec.description
+                if spec.description is not None
+                else default_description(name, resource.name),
                 tags=tuple(spec.tags),
                 power_state=spec.state,
                 disks=tuple(disks),
                 nics=tuple(nics),
                 cloud_init=CloudInit(user_data=init.user_data, meta_data=init.meta_data) if init else None,
+                start_after=tuple(lm.startup.get(resource.name, ())),
+                protect_data=not (allow_data_loss or resource.settings.allow_data_loss),
+                adopted=f"hypercore_vm.{logical_id(resource.name)}" in imports,
                 source=lm.doc.locate((*at, "name")),
             )
         )
@@ -100,6 +119,26 @@ def application_props(lm: LoadedManifest, site: SiteConfig) -> tuple[Application
     return props, warnings
 
 
+def default_description(application: str, vm: str) -> str:
+    """The description of a VM whose manifest gives none.
+
+    Never empty: the provider does not send an empty description, so a clone would keep its template's and
+    every later plan would show a change.
+    """
+    return f"{application}/{vm} (managed by fleetform)"
+
+
 def state_file(site: SiteConfig, stack: str) -> Path:
     """Where the local backend keeps a stack's state."""
     return site.state_dir / f"{stack}.tfstate"
+
+
+def pg_schema(site: SiteConfig, stack: str) -> str:
+    """The PostgreSQL schema that holds a stack's state (pg backend)."""
+    return site.state.schema_prefix + re.sub(r"[^a-z0-9_]", "_", stack.lower())
+
+
+def credential_variables(cluster: str) -> tuple[str, str]:
+    """The Terraform variables that carry a cluster's username and password (``TF_VAR_<name>``)."""
+    suffix = re.sub(r"[^a-z0-9]", "_", cluster.lower())
+    return f"hc_username_{suffix}", f"hc_password_{suffix}"

@@ -46,6 +46,14 @@ class YamlDocument:
     values: dict[NodePath, Location] = field(default_factory=dict)  # where each value starts
     keys: dict[NodePath, Location] = field(default_factory=dict)  # where the key of each mapping value is
     issues: list[Issue] = field(default_factory=list)  # duplicate keys, when parsed with keep_going=True
+    blocks: set[NodePath] = field(default_factory=set)  # block scalars (| or >): text starts a line below
+
+    def text_line(self, path: Sequence[Any], line_in_text: int) -> Location:
+        """Where line ``line_in_text`` (1-based) of the string at ``path`` is; its start if not a block."""
+        start = self.locate(path)
+        if tuple(path) in self.blocks:
+            return Location(start.path, start.line + line_in_text, 1)
+        return start
 
     def locate(self, path: Sequence[Any]) -> Location:
         """The location of the value at ``path``, or of its nearest recorded ancestor."""
@@ -115,7 +123,7 @@ def parse_yaml(text: str, path: str, *, keep_going: bool = False) -> YamlDocumen
         loader.dispose()
     if builder.issues and not keep_going:
         raise InputError(builder.issues)
-    return YamlDocument(path, data, builder.values, builder.keys, builder.issues)
+    return YamlDocument(path, data, builder.values, builder.keys, builder.issues, builder.blocks)
 
 
 class _Builder:
@@ -131,6 +139,7 @@ class _Builder:
         self.values: dict[NodePath, Location] = {}
         self.keys: dict[NodePath, Location] = {}
         self.issues: list[Issue] = []
+        self.blocks: set[NodePath] = set()
         self.built: dict[int, Any] = {}  # id(node) -> data, for nodes reached again through an alias
         self.sizes: dict[int, int] = {}  # id(node) -> values under it, counting what aliases repeat
         self.in_progress: set[int] = set()
@@ -151,6 +160,8 @@ class _Builder:
         self.tally(node, 1)
         self.values[path] = self.location(node.start_mark)
         if isinstance(node, yaml.ScalarNode):
+            if node.style in ("|", ">"):
+                self.blocks.add(path)
             return self.scalar(node)
         before = self.count
         if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
@@ -367,13 +378,26 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel)
 
 
+def _wire_names(model: Any) -> list[str]:
+    """A model's field names as they are written in YAML (the alias, where a field has one)."""
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _model_field(model: Any, name: str) -> pydantic.fields.FieldInfo | None:
+    """The field written as ``name`` in YAML (by alias first, as errors name it)."""
+    for field_name, info in model.model_fields.items():
+        if (info.alias or field_name) == name:
+            return info
+    return None
+
+
 def _annotation_at(model: Any, loc: Sequence[Any]) -> Any:
     """The type annotation at ``loc`` inside ``model`` (None when the path leaves the model)."""
     annotation = model
     for part in loc:
         annotation = _unwrap(annotation)
         if _is_model(annotation):
-            info = annotation.model_fields.get(part) if isinstance(part, str) else None
+            info = _model_field(annotation, part) if isinstance(part, str) else None
             if info is None:
                 return None
             annotation = info.annotation
@@ -390,7 +414,7 @@ def _field_at(model: Any, loc: Sequence[Any]) -> pydantic.fields.FieldInfo | Non
     if not loc or model is None:
         return None
     parent = _annotation_at(model, loc[:-1])
-    return parent.model_fields.get(loc[-1]) if _is_model(parent) else None
+    return _model_field(parent, loc[-1]) if _is_model(parent) else None
 
 
 def _allowed(model: Any, loc: Sequence[Any], error: Any) -> list[str]:
@@ -426,7 +450,7 @@ def _issue(error: Any, doc: YamlDocument, model: type[pydantic.BaseModel] | None
     if kind == "extra_forbidden":
         name = loc[-1] if loc else "?"
         parent = _annotation_at(model, loc[:-1]) if model is not None else None
-        fields = list(parent.model_fields) if parent is not None and _is_model(parent) else []
+        fields = _wire_names(parent) if parent is not None and _is_model(parent) else []
         message = f"unknown field '{name}' in {format_path(loc[:-1])}"
         guess = did_you_mean(name, fields)
         if guess:

@@ -7,7 +7,7 @@ import sys
 
 from fleetform.cli._app import app, err
 
-COMMANDS = ("validate", "synth", "schema", "graph")
+COMMANDS = ("validate", "synth", "targets", "deploy", "schema", "demo", "graph", "simulator")
 for _command in COMMANDS:
     importlib.import_module(f"fleetform.cli.{_command}")
 

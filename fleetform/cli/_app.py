@@ -6,6 +6,8 @@ layer that prints or sets exit codes.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +23,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# Piped output (CI logs, `| less`) would otherwise be cut to 80 columns, truncating tables.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+out = Console(width=_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="Site configuration file. [default: ./fleetform.yaml]"),
+]
+ManifestsOption = Annotated[
+    list[Path] | None,
+    typer.Option("--manifests", "-m", help="Manifest files or directories. [default: manifests/]"),
+]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Synth output directory.")]
+AllowDataLossOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-data-loss",
+        help="Let this run destroy or replace data disks (disks without a boot index); refused otherwise.",
+    ),
 ]
 
 

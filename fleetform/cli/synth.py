@@ -4,30 +4,41 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
 
-import typer
 from rich.table import Table
 
-from fleetform.cli._app import ConfigOption, app, err, fail, out, print_issues
+from fleetform.cli._app import (
+    AllowDataLossOption,
+    ConfigOption,
+    ManifestsOption,
+    OutOption,
+    app,
+    err,
+    fail,
+    out,
+    print_issues,
+)
 from fleetform.errors import FleetformError
 
 
 @app.command()
 def synth(
-    manifests: Annotated[
-        list[Path] | None,
-        typer.Option("--manifests", "-m", help="Manifest files or directories. [default: manifests/]"),
-    ] = None,
-    outdir: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("cdktf.out"),
+    manifests: ManifestsOption = None,
+    outdir: OutOption = Path("cdktf.out"),
     config: ConfigOption = None,
+    allow_data_loss: AllowDataLossOption = False,
 ) -> None:
     """Synthesize Terraform JSON: OUT/stacks/<application>/cdk.tf.json, exactly like `cdktf synth`."""
     from fleetform.synth import synthesize
 
     started = time.perf_counter()
     try:
-        result = synthesize(manifests or [Path("manifests")], config_path=config, outdir=outdir)
+        result = synthesize(
+            manifests or [Path("manifests")],
+            config_path=config,
+            outdir=outdir,
+            allow_data_loss=allow_data_loss,
+        )
     except FleetformError as exc:
         raise fail(exc) from None
     print_issues(result.warnings)

@@ -17,8 +17,3 @@ _TEMPLATE = re.compile(r"([$%])\{(?!TfToken\[)")
 def literal(text: str) -> str:
     """``text`` escaped so that Terraform reads it back unchanged."""
     return _TEMPLATE.sub(r"\1\1{", text)
-
-
-def literal_or_none(text: str | None) -> str | None:
-    """:func:`literal`, passing None through."""
-    return None if text is None else literal(text)

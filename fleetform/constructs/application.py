@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from graphlib import CycleError, TopologicalSorter
 
 from constructs import Construct
 
-from fleetform.constructs._ids import logical_id
+from fleetform._cdktf import TerraformVariable
+from fleetform.addresses import logical_id
 from fleetform.constructs.image import DiskImage
 from fleetform.constructs.props import ApplicationProps, VirtualMachineProps
 from fleetform.constructs.vm import VirtualMachine
 from fleetform.errors import InputError, Issue, Location
+from fleetform.secrets import secret_names, variable_name
 from providers.hypercore.data_hypercore_vms import DataHypercoreVms
 
 
@@ -32,11 +36,24 @@ class Application(Construct):
         self.templates: dict[str, DataHypercoreVms] = {}
         self.vms: dict[str, VirtualMachine] = {}
         self.warnings: list[Issue] = []
-        for vm in props.vms:
+        self.secrets: dict[str, TerraformVariable] = {}
+        for name in sorted({n for vm in props.vms for n in _secret_names(vm)}):
+            variable = TerraformVariable(
+                self,
+                f"Secret-{name}",
+                type="string",
+                sensitive=True,
+                description=f'The secret "{name}" used in cloud-init; set TF_VAR_{variable_name(name)}.',
+            )
+            variable.override_logical_id(variable_name(name))
+            self.secrets[name] = variable
+        # VMs that others wait for come first, so their power states exist when the others refer to them.
+        for vm in _startup_order(props.vms):
             vm_props = vm
-            if vm.template is None and vm.machine_type in props.templates:
+            if vm.template is None and not vm.adopted and vm.machine_type in props.templates:
                 vm_props = replace(vm, template=self._template(vm.machine_type))
-            machine = VirtualMachine(self, vm.name, props=vm_props, images=self.images)
+            after = [self.vms[name] for name in vm.start_after]
+            machine = VirtualMachine(self, vm.name, props=vm_props, images=self.images, start_after=after)
             self.vms[vm.name] = machine
             self.warnings.extend(machine.warnings)
 
@@ -50,9 +67,54 @@ class Application(Construct):
         return self.templates[machine_type].vms.get(0).uuid
 
 
+def _secret_names(vm: VirtualMachineProps) -> list[str]:
+    init = vm.cloud_init
+    if init is None:
+        return []
+    return [n for text in (init.user_data, init.meta_data) if text for n in secret_names(text)]
+
+
+def _startup_order(vms: Sequence[VirtualMachineProps]) -> list[VirtualMachineProps]:
+    """``vms`` with every VM after those it starts after (stable otherwise)."""
+    by_name = {vm.name: vm for vm in vms}
+    sorter = TopologicalSorter({vm.name: list(vm.start_after) for vm in vms})
+    ordered: list[VirtualMachineProps] = []
+    sorter.prepare()
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        ordered += [by_name[name] for name in ready]
+        sorter.done(*ready)
+    return ordered
+
+
 def _validate(props: ApplicationProps) -> None:
-    """Names must map to distinct Terraform addresses; report every clash at once."""
+    """Names must map to distinct Terraform addresses and startup order must be a known, acyclic order;
+    report every problem at once."""
     issues: list[Issue] = []
+    names = {vm.name for vm in props.vms}
+    for vm in props.vms:
+        unknown = [n for n in vm.start_after if n not in names or n == vm.name]
+        if unknown:
+            issues.append(
+                Issue(
+                    vm.source or Location(props.name),
+                    f"VM '{vm.name}' starts after {', '.join(map(repr, unknown))}, which is not another VM of "
+                    f"application '{props.name}'",
+                    "name other VMs of the same application",
+                )
+            )
+    if not issues:
+        try:
+            TopologicalSorter({vm.name: list(vm.start_after) for vm in props.vms}).prepare()
+        except CycleError as exc:
+            cycle = exc.args[1]
+            issues.append(
+                Issue(
+                    Location(props.name),
+                    "startup order has a cycle: " + " -> ".join(reversed(cycle)),
+                    "remove one of these dependencies",
+                )
+            )
     seen: dict[str, VirtualMachineProps] = {}
     for vm in props.vms:
         key = logical_id(vm.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from fleetform.constructs._ids import logical_id
+from fleetform.addresses import logical_id
 from fleetform.constructs._text import literal
 from fleetform.constructs.props import DiskImageProps
 from providers.hypercore.iso import Iso

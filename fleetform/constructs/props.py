@@ -55,6 +55,11 @@ class DiskProps:
     is rounded up to one that does. Default: the image's virtual size (required without an image)."""
     boot: int | None = None
     """Position in the boot order, 1 = first. Default: not a boot device."""
+    adopted: bool = False
+    """The disk already exists on the cluster (``fleetform import``): ``size`` is ``capacity_bytes`` exactly as
+    the provider reads a capacity back (``bytes/1000/1000/1000``, never rounded), no image is copied onto it,
+    and its flash priority (a CD-ROM: its size, i.e. whatever ISO is in it) is left as it is. Default:
+    ``False``."""
     source: Location | None = None
     """Where this disk was declared, for error messages. Default: unknown."""
 
@@ -109,7 +114,18 @@ class VirtualMachineProps:
     nics: Sequence[NicProps] = ()
     """Network devices. Default: none."""
     cloud_init: CloudInit | None = None
-    """cloud-init data; needs ``template`` (HyperCore only takes it when cloning). Default: none."""
+    """cloud-init data; needs ``template`` (HyperCore only takes it when cloning). Secret references
+    (``{{ secret("name") }}``, :mod:`fleetform.secrets`) become sensitive Terraform variables. Default: none."""
+    start_after: Sequence[str] = ()
+    """Names of VMs of the same application that must be powered on before this one (its power-state
+    resource depends on theirs). Default: none."""
+    protect_data: bool = True
+    """Fail any plan that destroys or replaces this VM's data disks (disks without ``boot``), with Terraform's
+    ``prevent_destroy``. Default: ``True``."""
+    adopted: bool = False
+    """The VM already exists on the cluster (``fleetform import``) and is imported, never created: no clone
+    (so no ``template`` and no cloud-init), a boot order only when a disk has a ``boot`` index, and its
+    snapshot schedule left as it is. Default: ``False``."""
     source: Location | None = None
     """Where this VM was declared, for error messages. Default: unknown."""
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from constructs import Construct
 
-from fleetform.constructs._ids import logical_id
-from fleetform.constructs._text import literal, literal_or_none
+from fleetform.addresses import logical_id, nic_keys
+from fleetform.constructs._text import literal
 from fleetform.constructs._units import DiskSize, disk_size, memory_mib
 from fleetform.constructs.image import DiskImage
 from fleetform.constructs.props import DiskProps, NicProps, VirtualMachineProps
 from fleetform.errors import InputError, Issue, Location
+from fleetform.secrets import with_references
 from providers.hypercore.disk import Disk
 from providers.hypercore.nic import Nic
 from providers.hypercore.vm import Vm, VmAffinityStrategy, VmClone
@@ -41,6 +42,7 @@ class VirtualMachine(Construct):
         *,
         props: VirtualMachineProps,
         images: Mapping[str, DiskImage] | None = None,
+        start_after: Sequence[VirtualMachine] = (),
     ) -> None:
         images = images or {}
         _validate(props, images)
@@ -51,12 +53,14 @@ class VirtualMachine(Construct):
         base = logical_id(id)
 
         clone = None
-        if props.template is not None:
+        # An adopted VM exists already: the provider's read never sets clone, so a clone block would plan a
+        # (silently ignored) update forever.
+        if props.template is not None and not props.adopted:
             init = props.cloud_init
             clone = VmClone(
                 source_vm_uuid=props.template,
-                user_data=literal_or_none(init.user_data) if init else None,
-                meta_data=literal_or_none(init.meta_data) if init else None,
+                user_data=_cloud_init_text(init.user_data) if init else None,
+                meta_data=_cloud_init_text(init.meta_data) if init else None,
             )
         self.resource = Vm(
             self,
@@ -69,6 +73,8 @@ class VirtualMachine(Construct):
             memory=memory_mib(props.memory_bytes),
             affinity_strategy=VmAffinityStrategy(),
             clone=clone,
+            # A manifest has no snapshot schedule; an adopted VM keeps the one it has.
+            lifecycle={"ignore_changes": ["snapshot_schedule_uuid"]} if props.adopted else None,
         )
         self.resource.override_logical_id(base)
 
@@ -86,7 +92,8 @@ class VirtualMachine(Construct):
         # NICs have no boot index in a manifest: order them by name so reordering the YAML changes nothing.
         boot_devices += [self.nics[key].id for key in sorted(self.nics)]
         self.boot_order: VmBootOrder | None = None
-        if boot_devices:
+        # An adopted VM without boot indexes keeps the boot order it has (it may be empty).
+        if boot_devices and (boot_disks or not props.adopted):
             self.boot_order = VmBootOrder(self, "BootOrder", vm_uuid=self.uuid, boot_devices=boot_devices)
             self.boot_order.override_logical_id(base)
 
@@ -95,7 +102,9 @@ class VirtualMachine(Construct):
         dependencies += [self.nics[k] for k in sorted(self.nics)]
         if self.boot_order is not None:
             dependencies.append(self.boot_order)
-        self.power_state = VmPowerState(
+        # Startup order: this VM powers on only after the VMs it waits for are running.
+        dependencies += [other.power_state for other in sorted(start_after, key=lambda vm: vm.name)]
+        self.power_state: VmPowerState = VmPowerState(
             self,
             "PowerState",
             vm_uuid=self.uuid,
@@ -117,16 +126,33 @@ class VirtualMachine(Construct):
     def _add_disk(self, base: str, disk: DiskProps, images: Mapping[str, DiskImage]) -> Disk:
         image = images[disk.image] if disk.image is not None else None
         attrs: dict[str, Any] = {"type": _DISK_TYPES[disk.type]}
+        lifecycle: dict[str, Any] = {}
         if disk.type == "ide_cdrom":
             if image is not None:
                 attrs["iso_uuid"] = image.uuid
+            if disk.adopted:
+                lifecycle["ignore_changes"] = ["flash_priority", "size"]
+        elif disk.adopted and disk.capacity_bytes is not None:
+            # Exactly what the provider reads back for the disk's capacity, so importing plans no resize.
+            exact = disk.capacity_bytes / 1000 / 1000 / 1000
+            self.disk_sizes[disk.name] = DiskSize(exact, disk.capacity_bytes, disk.capacity_bytes)
+            attrs["size"] = exact
+            lifecycle["ignore_changes"] = ["flash_priority"]
         else:
             size = self._disk_size(disk, image)
             self.disk_sizes[disk.name] = size
             attrs["size"] = size.gb
             if image is not None:
                 attrs["source_virtual_disk_id"] = image.uuid
-        resource = Disk(self, f"Disk-{disk.name}", vm_uuid=self.uuid, **attrs)
+        if self.props.protect_data and disk.boot is None and disk.type == "virtio_disk":
+            lifecycle["prevent_destroy"] = True
+        resource = Disk(
+            self,
+            f"Disk-{disk.name}",
+            vm_uuid=self.uuid,
+            lifecycle=lifecycle or None,
+            **attrs,
+        )
         resource.override_logical_id(logical_id(base, disk.name))
         return resource
 
@@ -171,15 +197,14 @@ class VirtualMachine(Construct):
         return size
 
 
-def _nic_keys(nics: list[NicProps] | tuple[NicProps, ...] | Any) -> list[tuple[str, NicProps]]:
-    """Stable keys for NICs: the network name, numbered from the second NIC on the same network."""
-    seen: dict[str, int] = {}
-    keys = []
-    for nic in nics:
-        base = nic.key or nic.network
-        seen[base] = seen.get(base, 0) + 1
-        keys.append((base if seen[base] == 1 else f"{base}-{seen[base]}", nic))
-    return keys
+def _cloud_init_text(text: str | None) -> str | None:
+    """cloud-init text for Terraform: escaped, with secret references as sensitive variables."""
+    return None if text is None else with_references(literal(text))
+
+
+def _nic_keys(nics: Sequence[NicProps]) -> list[tuple[str, NicProps]]:
+    """Stable keys for NICs (:func:`fleetform.addresses.nic_keys`), or the keys the props give."""
+    return list(zip(nic_keys(n.key or n.network for n in nics), nics, strict=True))
 
 
 def _validate(props: VirtualMachineProps, images: Mapping[str, DiskImage]) -> None:
@@ -195,7 +220,12 @@ def _validate(props: VirtualMachineProps, images: Mapping[str, DiskImage]) -> No
             problems.append(
                 f"tag {tag!r} must be non-empty and without commas (HyperCore joins tags with ',')"
             )
-    if props.cloud_init is not None and props.template is None:
+    if props.cloud_init is not None and props.adopted:
+        problems.append(
+            "cloud-init applies only when a VM is created, and this VM was imported (it exists already); "
+            "remove cloud_init_data"
+        )
+    elif props.cloud_init is not None and props.template is None:
         problems.append("cloud-init needs a template to clone: HyperCore only takes cloud-init when cloning")
     names = [d.name for d in props.disks]
     for name in sorted({n for n in names if names.count(n) > 1}):

@@ -170,9 +170,9 @@ class _Builder:
                 self.edges.append(Edge(element, vm_id(vm.name), "attach"))
             networks = [nic.name for nic in spec.network_devices]
             for network, key in zip(networks, nic_keys(networks), strict=True):
-                # The second NIC of a VM on one network has the key <network>-2: say "NIC 2" on it.
+                # The second NIC of a VM on one network has the key <network>__2: say "NIC 2" on it.
                 self._nic(
-                    vm.name, key, network, number=int(key.rsplit("-", 1)[1]) if key != network else None
+                    vm.name, key, network, number=int(key.rsplit("__", 1)[1]) if key != network else None
                 )
 
     def add_startup_order(self, startup_order: Mapping[str, Sequence[str]]) -> None:

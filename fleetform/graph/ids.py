@@ -8,7 +8,7 @@ element id                         element
 =================================  ==========================================================================
 ``vm:<vm>``                        a VM (``resources[].name``)
 ``disk:<vm>/<device>``             a storage device of that VM (``storage_devices[].name``)
-``nic:<vm>/<key>``                 a network device of that VM; ``key`` is the network name, ``<network>-2``
+``nic:<vm>/<key>``                 a network device of that VM; ``key`` is the network name, ``<network>__2``
                                    for the VM's second NIC on the same network (the Terraform address key)
 ``image:<asset>``                  an asset (``spec.assets[].name``)
 ``network:<network>``              a network (a name in fleetform.yaml ``networks:``), drawn as a group
@@ -21,9 +21,10 @@ Ids are opaque: build them with these functions and compare them whole, never sp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Literal, TypeAlias, get_args
 
+from fleetform.addresses import logical_id, nic_keys
 from fleetform.manifest.loader import LoadedManifest
 from fleetform.manifest.model import Application
 
@@ -57,20 +58,6 @@ def image_id(asset: str) -> str:
 def network_id(network: str) -> str:
     """The element id of network ``network``."""
     return f"network:{network}"
-
-
-def nic_keys(networks: Iterable[str]) -> list[str]:
-    """The keys of a VM's NICs, given their networks in manifest order.
-
-    The network name, numbered from the second NIC on the same network (``lan``, ``lan-2``): the same keys as
-    the Terraform addresses ``hypercore_nic.<vm>__<key>`` (``fleetform.constructs.vm``).
-    """
-    seen: dict[str, int] = {}
-    keys = []
-    for network in networks:
-        seen[network] = seen.get(network, 0) + 1
-        keys.append(network if seen[network] == 1 else f"{network}-{seen[network]}")
-    return keys
 
 
 def stronger(a: ChangeKind | None, b: ChangeKind) -> ChangeKind:
@@ -144,14 +131,6 @@ def highlight_from_addresses(
         if element:
             result[element] = stronger(result.get(element), kind)
     return result
-
-
-def logical_id(*parts: str) -> str:
-    """The Terraform resource name of manifest name parts; the same rule as ``fleetform.constructs._ids``."""
-    text = _SEPARATOR.join(_INVALID.sub("_", part) for part in parts)
-    if not re.match(r"[A-Za-z_]", text):
-        text = "_" + text
-    return text
 
 
 def _address_index(app: LoadedManifest | Application) -> dict[tuple[str, str], str]:

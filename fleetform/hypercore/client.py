@@ -129,6 +129,9 @@ class HypercoreClient:
         session_id = _json(response, self.host, "POST", f"{API}/login")
         if not isinstance(session_id, dict) or not isinstance(session_id.get("sessionID"), str):
             raise ApiProtocolError(self.host, "POST", f"{API}/login", "the answer has no sessionID")
+        # One sessionID cookie only: a cluster may also Set-Cookie it (for its host), and two copies make
+        # requests' cookie jar refuse to say which one it holds.
+        self._session.cookies.clear()
         self._session.cookies.set("sessionID", session_id["sessionID"])
         self._logged_in = True
 

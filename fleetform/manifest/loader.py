@@ -6,7 +6,7 @@ Every file is read and checked even after one fails, so a single run reports eve
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,9 @@ from typing import Any
 import pydantic
 
 from fleetform.errors import InputError, Issue, Location, ManifestError
-from fleetform.manifest.model import Application, Finding, VirDomain, check_application
+from fleetform.manifest.model import Application, Finding, VirDomain, check_application, startup_order
+from fleetform.manifest.render import Renderer
+from fleetform.secrets import scan
 from fleetform.yamlsrc import NodePath, YamlDocument, describe, issues_from_validation_error, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -28,6 +30,12 @@ class LoadedManifest:
     application: Application
     doc: YamlDocument = field(repr=False)
     warnings: list[Issue] = field(default_factory=list)
+    source: ManifestSource | None = field(default=None, repr=False)
+    """The manifest as written (templates not rendered)."""
+    origins: dict[int, int] = field(default_factory=dict, repr=False)
+    """VM index -> the index, in the manifest as written, of the VM it was rendered from (replicas)."""
+    startup: dict[str, list[str]] = field(default_factory=dict)
+    """VM name -> the VMs that must be powered on before it (``x-fleetform.depends_on``, resolved)."""
     _vm_index: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,51 +90,131 @@ def _index_of(items: Sequence[Any], name: str) -> int:
     raise KeyError(name)
 
 
-def parse_manifest(text: str, path: str) -> LoadedManifest:
-    """Validate one manifest given as text (``path`` names it in errors). Raises ManifestError."""
+@dataclass
+class ManifestSource:
+    """A manifest file as written: YAML parsed, templates not rendered yet, nothing validated."""
+
+    path: str
+    doc: YamlDocument = field(repr=False)
+
+    @property
+    def raw_name(self) -> str | None:
+        """``metadata.name`` as written (possibly a template), if it is text."""
+        metadata = self.doc.data.get("metadata") if isinstance(self.doc.data, dict) else None
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        return name if isinstance(name, str) else None
+
+    @property
+    def labels(self) -> list[str]:
+        """``metadata.labels`` as written (text items only)."""
+        metadata = self.doc.data.get("metadata") if isinstance(self.doc.data, dict) else None
+        labels = metadata.get("labels") if isinstance(metadata, dict) else None
+        return [label for label in labels if isinstance(label, str)] if isinstance(labels, list) else []
+
+
+def default_variables() -> dict[str, Any]:
+    """Template variables when no cluster is named: the single, implicit ``default`` cluster."""
+    return {"clusterName": "default", "clusterId": "default"}
+
+
+def parse_source(text: str, path: str) -> ManifestSource:
+    """Parse one manifest's YAML (``path`` names it in errors). Raises ManifestError for what is not one
+    Application document; field errors wait for :func:`render_manifest`."""
     try:
         doc = parse_yaml(text, path, keep_going=True)
     except InputError as exc:
         raise ManifestError(exc.issues) from None
-    issues = list(doc.issues)
-    application = _validate(doc, issues)
+    issues = _shape_issues(doc)
+    if issues:
+        raise ManifestError(issues + doc.issues)
+    return ManifestSource(path=path, doc=doc)
+
+
+def render_manifest(source: ManifestSource, variables: Mapping[str, Any] | None = None) -> LoadedManifest:
+    """Render ``source``'s templates with ``variables``, expand replicas and validate. Raises ManifestError
+    with every problem found (each at the manifest's own line)."""
+    rendered = Renderer({**default_variables(), **(variables or {})}).render(source.doc)
+    doc = rendered.doc
+    issues = list(doc.issues) + rendered.issues
+    application = None
+    if not rendered.issues:
+        try:
+            application = Application.model_validate(doc.data)
+        except pydantic.ValidationError as exc:
+            issues.extend(issues_from_validation_error(exc, doc, Application))
     warnings: list[Issue] = []
+    startup: dict[str, list[str]] = {}
     if application is not None:
-        for finding in check_application(application):
+        findings = check_application(application)
+        startup_findings, startup = startup_order(application, source.doc.data, rendered.origins)
+        for finding in [*findings, *startup_findings]:
             issue = _finding_issue(finding, doc)
             (issues if issue.is_error else warnings).append(issue)
+        warnings.extend(_secret_warnings(application, doc))
     if issues or application is None:
         raise ManifestError(issues + warnings)
-    return LoadedManifest(path=path, application=application, doc=doc, warnings=warnings)
+    return LoadedManifest(
+        path=source.path,
+        application=application,
+        doc=doc,
+        warnings=warnings,
+        source=source,
+        origins=rendered.origins,
+        startup=startup,
+    )
 
 
-def _validate(doc: YamlDocument, issues: list[Issue]) -> Application | None:
+def parse_manifest(text: str, path: str, variables: Mapping[str, Any] | None = None) -> LoadedManifest:
+    """Validate one manifest given as text (``path`` names it in errors). Raises ManifestError."""
+    return render_manifest(parse_source(text, path), variables)
+
+
+def _shape_issues(doc: YamlDocument) -> list[Issue]:
     data = doc.data
     root = doc.locate(())
     if not isinstance(data, dict):
-        issues.append(
+        return [
             Issue(
                 root,
                 f"this file holds {describe(data)}, not an Application manifest",
                 'a manifest is a mapping that starts with type: Application and version: "1.0.0"',
             )
-        )
-        return None
+        ]
     kind = data.get("type")
     if isinstance(kind, str) and kind != "Application":  # other shapes are left to the model's message
-        issues.append(
+        return [
             Issue(
                 doc.locate(("type",)),
                 f"this file is a {json.dumps(kind)} document, not an Application manifest",
                 "fleetform reads only type: Application; move other documents out of the manifest paths",
             )
-        )
-        return None
-    try:
-        return Application.model_validate(data)
-    except pydantic.ValidationError as exc:
-        issues.extend(issues_from_validation_error(exc, doc, Application))
-        return None
+        ]
+    return []
+
+
+def _secret_warnings(application: Application, doc: YamlDocument) -> list[Issue]:
+    """Warnings for cloud-init text that seems to hold a secret value in the clear."""
+    warnings = []
+    for index, vm in enumerate(application.spec.resources):
+        init = vm.spec.cloud_init_data
+        if init is None:
+            continue
+        for key in ("user_data", "meta_data"):
+            text = getattr(init, key)
+            if not text:
+                continue
+            at = ("spec", "resources", index, "spec", "cloud_init_data", key)
+            for finding in scan(text):
+                warnings.append(
+                    Issue(
+                        doc.text_line(at, finding.line),
+                        f"VM '{vm.name}' cloud-init {key} seems to hold {finding.what} in plain text; it would "
+                        "be stored in Git, the synthesized JSON, plan output and Terraform state",
+                        'reference a secret instead: {{ secret("name") }}, fed from TF_VAR_secret_<name>',
+                        severity="warning",
+                    )
+                )
+    return warnings
 
 
 def _finding_issue(finding: Finding, doc: YamlDocument) -> Issue:
@@ -136,9 +224,14 @@ def _finding_issue(finding: Finding, doc: YamlDocument) -> Issue:
     return Issue(doc.locate(finding.path), message, finding.hint, finding.severity)
 
 
-def load_manifest(path: str | Path) -> LoadedManifest:
-    """Read and validate one manifest file. Raises ManifestError."""
-    return parse_manifest(_read(Path(path)), str(path))
+def load_source(path: str | Path) -> ManifestSource:
+    """Read and parse one manifest file. Raises ManifestError."""
+    return parse_source(_read(Path(path)), str(path))
+
+
+def load_manifest(path: str | Path, variables: Mapping[str, Any] | None = None) -> LoadedManifest:
+    """Read, render and validate one manifest file. Raises ManifestError."""
+    return render_manifest(load_source(path), variables)
 
 
 def _read(path: Path) -> str:
@@ -180,7 +273,23 @@ def manifest_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[Issue]
     return files, issues
 
 
-def load_manifests(paths: Sequence[str | Path]) -> list[LoadedManifest]:
+def load_sources(paths: Sequence[str | Path]) -> list[ManifestSource]:
+    """Read and parse every manifest that ``paths`` name; one ManifestError with every problem of every file."""
+    files, issues = manifest_files(paths)
+    sources: list[ManifestSource] = []
+    for file in files:
+        try:
+            sources.append(load_source(file))
+        except InputError as exc:
+            issues.extend(exc.issues)
+    if any(issue.is_error for issue in issues):
+        raise ManifestError(issues)
+    return sources
+
+
+def load_manifests(
+    paths: Sequence[str | Path], variables: Mapping[str, Any] | None = None
+) -> list[LoadedManifest]:
     """Load every manifest that ``paths`` name; raise one ManifestError with every problem of every file.
 
     Two applications with the same ``metadata.name`` are an error: each becomes a Terraform stack so named.
@@ -189,7 +298,7 @@ def load_manifests(paths: Sequence[str | Path]) -> list[LoadedManifest]:
     loaded: list[LoadedManifest] = []
     for file in files:
         try:
-            loaded.append(load_manifest(file))
+            loaded.append(load_manifest(file, variables))
         except InputError as exc:
             issues.extend(exc.issues)
     by_name: dict[str, LoadedManifest] = {}

@@ -215,8 +215,12 @@ class CloudInitData(_Model):
 class VmSpec(_Model):
     """A VM's size, firmware, devices, tags and power state."""
 
-    description: Annotated[str, Field(strict=True)] = Field(
-        default="", description="Human-readable description. Default: empty.", examples=["Web server"]
+    description: Annotated[str, Field(strict=True)] | None = Field(
+        default=None,
+        description="Human-readable description. Default: `<application>/<vm> (managed by fleetform)`: never "
+        "empty, because a clone would otherwise keep its template's description (the provider does not send "
+        "an empty one).",
+        examples=["Web server"],
     )
     cpu: Annotated[int, Field(strict=True, ge=1)] = Field(description="Number of virtual CPUs.", examples=[2])
     memory: Memory = Field(
@@ -248,6 +252,29 @@ class VmSpec(_Model):
     )
 
 
+class FleetformSettings(_Model):
+    """fleetform's own settings for a VM, under the extension key ``x-fleetform`` (not sent to HyperCore)."""
+
+    replicas: Annotated[int, Field(strict=True, ge=1, le=999)] = Field(
+        default=1,
+        description="Copies of this VM; their names must use `{{ instance_id }}` (01, 02, ...). May be a "
+        'template such as `"{{ web_replicas }}"`. Scaling up adds the new copies and touches nothing else; '
+        "scaling down removes the last ones. Default: 1.",
+        examples=[3],
+    )
+    depends_on: list[Name] = Field(
+        default_factory=list,
+        description="VMs (as the manifest names them, templates included) that must be powered on before "
+        "this one. Default: none.",
+        examples=[["db-tier-primary"]],
+    )
+    allow_data_loss: Annotated[bool, Field(strict=True)] = Field(
+        default=False,
+        description="Let a plan destroy or replace this VM's data disks (disks without `boot`). Default: "
+        "false: such a plan fails.",
+    )
+
+
 class VirDomain(_Model):
     """One VM of the application."""
 
@@ -258,6 +285,16 @@ class VirDomain(_Model):
         description="VM name. HyperCore needs VM names to be unique on the cluster.", examples=["web-01"]
     )
     spec: VmSpec = Field(description="The VM's size, devices and state.")
+    fleetform: FleetformSettings | None = Field(
+        default=None,
+        alias="x-fleetform",
+        description="fleetform's extension key: replicas, startup order, data protection. Default: none.",
+    )
+
+    @property
+    def settings(self) -> FleetformSettings:
+        """The VM's fleetform settings (defaults when the manifest gives none)."""
+        return self.fleetform or FleetformSettings()
 
 
 class ApplicationSpec(_Model):
@@ -421,3 +458,85 @@ def _check_devices(
                 )
             )
     return findings
+
+
+def startup_order(
+    app: Application, raw: Any, origins: dict[int, int]
+) -> tuple[list[Finding], dict[str, list[str]]]:
+    """Resolve ``x-fleetform.depends_on``: VM -> the VMs powered on before it; findings for unknown names,
+    self-references and cycles.
+
+    A name is matched first against the VM names as the manifest writes them (so a replicated VM's template
+    name means every copy), then against the rendered names.
+    """
+    resources = app.spec.resources
+    written: dict[str, list[str]] = defaultdict(list)
+    raw_resources = raw.get("spec", {}).get("resources", []) if isinstance(raw, dict) else []
+    for index, vm in enumerate(resources):
+        origin = origins.get(index, index)
+        raw_vm = raw_resources[origin] if origin < len(raw_resources) else None
+        raw_name = raw_vm.get("name") if isinstance(raw_vm, dict) else None
+        if isinstance(raw_name, str) and raw_name != vm.name:
+            written[raw_name].append(vm.name)
+    rendered = {vm.name for vm in resources}
+    findings: list[Finding] = []
+    order: dict[str, list[str]] = {}
+    for index, vm in enumerate(resources):
+        wanted: list[str] = []
+        for d, name in enumerate(vm.settings.depends_on):
+            at: NodePath = ("spec", "resources", index, "x-fleetform", "depends_on", d)
+            targets = written.get(name) or ([name] if name in rendered else [])
+            if not targets:
+                guess = did_you_mean(name, [*rendered, *written])
+                message = f"VM '{vm.name}' depends on '{name}', which is not a VM of this application"
+                findings.append(
+                    Finding(
+                        at,
+                        message + (f"; did you mean '{guess}'?" if guess else ""),
+                        "name a VM of spec.resources",
+                    )
+                )
+            elif vm.name in targets:
+                findings.append(Finding(at, f"VM '{vm.name}' depends on itself", "remove it from depends_on"))
+            else:
+                wanted += [t for t in targets if t not in wanted]
+        if wanted:
+            order[vm.name] = wanted
+    cycle = _cycle(order)
+    if cycle:
+        index = next(i for i, vm in enumerate(resources) if vm.name == cycle[0])
+        findings.append(
+            Finding(
+                ("spec", "resources", index, "x-fleetform", "depends_on"),
+                "startup order has a cycle: " + " -> ".join([*cycle, cycle[0]]),
+                "remove one of these depends_on entries",
+            )
+        )
+    return findings, order
+
+
+def _cycle(order: dict[str, list[str]]) -> list[str]:
+    """One cycle in the dependency graph (its VMs in order), or [] when there is none."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in order.get(node, []):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(order):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []

@@ -50,11 +50,13 @@ def strict_issues(lm: LoadedManifest) -> list[Issue]:
 class _Checker:
     def __init__(self, lm: LoadedManifest) -> None:
         self.lm = lm
-        self.raw: Any = lm.doc.data
+        # Fleet Manager reads the file as written: templates unrendered, replicas not expanded.
+        self.doc = lm.source.doc if lm.source is not None else lm.doc
+        self.raw: Any = self.doc.data
         self.issues: list[Issue] = []
 
     def add(self, path: NodePath, message: str, hint: str) -> None:
-        self.issues.append(Issue(self.lm.doc.locate(path), _PREFIX + message, hint))
+        self.issues.append(Issue(self.doc.locate(path), _PREFIX + message, hint))
 
     def raw_at(self, path: NodePath) -> Any:
         node = self.raw
@@ -83,21 +85,31 @@ class _Checker:
         self.add(path, f"{what} '{value}' {reason}", hint)
 
     def run(self) -> None:
-        app = self.lm.application
-        self.name(("metadata", "name"), "application name", app.metadata.name, APP_NAME, 255)
-        for i, label in enumerate(app.metadata.labels):
+        metadata = self.raw["metadata"]
+        self.name(("metadata", "name"), "application name", metadata["name"], APP_NAME, 255)
+        for i, label in enumerate(metadata.get("labels") or []):
             self.name(("metadata", "labels", i), "label", label, LABEL, 63)
-        for i, asset in enumerate(app.spec.assets):
+        for i, asset in enumerate(self.raw["spec"].get("assets") or []):
             at: NodePath = ("spec", "assets", i)
-            self.name((*at, "name"), "asset name", asset.name, ASSET_NAME, 63)
-            if not asset.url.startswith("https://"):
+            self.name((*at, "name"), "asset name", asset["name"], ASSET_NAME, 63)
+            if not str(asset["url"]).startswith("https://"):
                 self.add(
                     (*at, "url"),
-                    f"asset URL '{asset.url}' is not https://",
+                    f"asset URL '{asset['url']}' is not https://",
                     "serve the image over https:// (fleetform.yaml images: can still mirror it locally)",
                 )
-        for i in range(len(app.spec.resources)):
+        for i, vm in enumerate(self.raw["spec"]["resources"]):
             self.vm(("spec", "resources", i))
+            if "x-fleetform" in vm:
+                self.issues.append(
+                    Issue(
+                        self.doc.locate_key(("spec", "resources", i, "x-fleetform")),
+                        _PREFIX + "'x-fleetform' is fleetform's extension key; the published schema does not "
+                        "define it, so Fleet Manager may ignore or reject it",
+                        "remove it from files that Fleet Manager must read",
+                        severity="warning",
+                    )
+                )
         self.nulls((), self.raw)
 
     def vm(self, at: NodePath) -> None:
@@ -112,7 +124,8 @@ class _Checker:
             self.add((*s, "cpu"), f"cpu {spec['cpu']} is more than 128", "use at most 128 vCPUs")
         memory = spec["memory"]
         if not (isinstance(memory, str) and MEMORY.fullmatch(memory)):
-            model_memory = self.lm.application.spec.resources[at[2]].spec.memory
+            rendered = next((r for r, o in self.lm.origins.items() if o == at[2]), at[2])
+            model_memory = self.lm.application.spec.resources[rendered].spec.memory
             self.add(
                 (*s, "memory"),
                 f"memory {memory!r} is not a quoted string of digits (bytes)",

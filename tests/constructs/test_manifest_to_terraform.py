@@ -104,7 +104,12 @@ def test_bios_vm_clones_the_bios_template(tmp_path: Path) -> None:
 def test_empty_tags_are_sent_as_one_empty_string(tmp_path: Path) -> None:
     data = synth_text(tmp_path, BASE)
     assert data["resource"]["hypercore_vm"]["db"]["tags"] == [""]
-    assert data["resource"]["hypercore_vm"]["db"]["description"] == ""
+
+
+def test_vm_without_description_gets_a_default_one(tmp_path: Path) -> None:
+    # An empty description is never sent by the provider: the clone would keep its template's.
+    data = synth_text(tmp_path, BASE)
+    assert data["resource"]["hypercore_vm"]["db"]["description"] == "demo/db (managed by fleetform)"
 
 
 def test_template_syntax_in_cloud_init_is_escaped_for_terraform(tmp_path: Path) -> None:

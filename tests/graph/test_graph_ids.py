@@ -56,7 +56,7 @@ def test_addresses_map_to_element_ids() -> None:
         {
             "hypercore_vm.web-01": "create",
             "hypercore_disk.web-01__system": "update",
-            "hypercore_nic.web-01__lan-2": "delete",
+            "hypercore_nic.web-01__lan__2": "delete",
             "hypercore_virtual_disk.ubuntu": "replace",
             "hypercore_iso.installer": "create",
             "data.hypercore_vms.template-uefi": "read",
@@ -66,7 +66,7 @@ def test_addresses_map_to_element_ids() -> None:
     assert highlight == {
         vm_id("web-01"): "create",
         disk_id("web-01", "system"): "update",
-        nic_id("web-01", "lan-2"): "delete",
+        nic_id("web-01", "lan__2"): "delete",
         image_id("ubuntu"): "replace",
         image_id("installer"): "create",
     }
@@ -134,24 +134,22 @@ def test_manifest_recovers_names_terraform_changed() -> None:
     addresses = {
         "hypercore_vm._1st_vm": "update",
         "hypercore_disk._1st_vm__data__disk": "create",
-        "hypercore_nic._1st_vm__lan-2": "delete",
+        "hypercore_nic._1st_vm__lan__2": "delete",
         "hypercore_virtual_disk.img_v1": "create",
     }
     assert highlight_from_addresses(addresses, app) == {
         vm_id("1st.vm"): "update",
         disk_id("1st.vm", "data__disk"): "create",
-        nic_id("1st.vm", "lan-2"): "delete",
+        nic_id("1st.vm", "lan__2"): "delete",
         image_id("img.v1"): "create",
     }
     # Without the manifest the names come back as Terraform wrote them.
     assert highlight_from_addresses(addresses)[vm_id("1st_vm")] == "update"
 
 
-def test_logical_id_matches_the_constructs_rule() -> None:
-    from fleetform.constructs._ids import logical_id as constructs_logical_id
-
-    for parts in [("web-01",), ("1st.vm",), ("a b", "c/d"), ("_x", "9"), ("ünï", "disk"), ("vm", "net.1")]:
-        assert logical_id(*parts) == constructs_logical_id(*parts), parts
+def test_logical_id_makes_valid_distinct_terraform_names() -> None:
+    names = [logical_id(*p) for p in [("web-01",), ("1st.vm",), ("a b", "c/d"), ("_x", "9"), ("vm", "net.1")]]
+    assert names == ["web-01", "_1st_vm", "a_b__c_d", "_x__9", "vm__net_1"]
 
 
 def test_nic_keys_match_the_constructs_rule() -> None:
@@ -160,7 +158,7 @@ def test_nic_keys_match_the_constructs_rule() -> None:
 
     networks = ["lan", "wan", "lan", "lan", "wan"]
     expected = [key for key, _nic in _nic_keys([NicProps(network=n, vlan=1) for n in networks])]
-    assert nic_keys(networks) == expected == ["lan", "wan", "lan-2", "lan-3", "wan-2"]
+    assert nic_keys(networks) == expected == ["lan", "wan", "lan__2", "lan__3", "wan__2"]
 
 
 # --- the test's own Mermaid checker ---------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_second_nic_on_one_network_is_numbered() -> None:
     nics = [{"name": "lan", "type": "virtio"}, {"name": "lan", "type": "virtio"}]
     diagram = build_diagram(app(network_devices=nics), SiteConfig(networks={"lan": 0}))
     assert diagram.node(nic_id("vm1", "lan")).lines == ("vm1",)
-    assert diagram.node(nic_id("vm1", "lan-2")).lines == ("vm1", "NIC 2")
+    assert diagram.node(nic_id("vm1", "lan__2")).lines == ("vm1", "NIC 2")
     assert [g.label for g in diagram.groups] == ["lan (VLAN 0, untagged)"]
 
 

@@ -83,7 +83,7 @@ def test_parse_manifest_accepts_human_memory_and_optional_fields() -> None:
     lm = parse_manifest(MINIMAL.format(name="a"), "inline.yaml")
     vm = lm.vm("vm")
     assert vm.spec.memory == 1024**3
-    assert vm.spec.description == ""
+    assert vm.spec.description is None
     assert vm.spec.storage_devices == [] and vm.spec.tags == [] and vm.spec.cloud_init_data is None
 
 

@@ -55,7 +55,12 @@ def test_strict_accepts_manifest_within_published_schema() -> None:
         ("[team-web]", "[team:web]", 5, "label 'team:web' contains ':'"),
         ("ubuntu_22.04", "ubuntu 22.04", 8, "asset name 'ubuntu 22.04' contains ' '"),
         ('"https://x.example/u.img"', '"http://x.example/u.img"', 8, "is not https://"),
-        ('"web-{{clusterName}}"', '"web-{{ cluster }}"', 11, "VM name 'web-{{ cluster }}' contains ' '"),
+        (
+            '"web-{{clusterName}}"',
+            '"web-{{ clusterName }}"',
+            11,
+            "VM name 'web-{{ clusterName }}' contains ' '",
+        ),
         ("cpu: 128", "cpu: 129", 13, "cpu 129 is more than 128"),
         ('memory: "4294967296"', "memory: 4294967296", 14, "is not a quoted string of digits"),
         ('memory: "4294967296"', "memory: 4GiB", 14, "memory '4GiB' is not a quoted string of digits"),

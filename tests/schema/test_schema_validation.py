@@ -94,7 +94,7 @@ def test_schema_rejects_manifest_without_metadata_name() -> None:
     [
         ({"networks": {"web-net": 5000}}, "5000 is greater than the maximum of 4094"),
         ({"templates": {"arm": "template-arm"}}, "'arm' is not one of ['bios', 'uefi', 'tpm']"),
-        ({"state": {"backend": "s3"}}, "'local' was expected"),
+        ({"state": {"backend": "s3"}}, "'s3' is not one of ['local', 'pg']"),
         ({"vlans": {}}, "Additional properties are not allowed ('vlans' was unexpected)"),
     ],
 )

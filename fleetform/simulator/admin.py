@@ -1,0 +1,191 @@
+"""The simulator's own API under ``/admin`` (not part of HyperCore): logs, faults, settings, reset.
+
+No authentication: the simulator listens on 127.0.0.1 by default and is a test tool.
+
+- ``GET /admin/info``: URL paths, credentials, data directory, timing.
+- ``GET /admin/actions``: every power action, oldest first: ``{seq, time, virDomainUUID, name, actionType,
+  state, desiredDisposition, taskTag, error}`` (``state`` is the VM's state right after the request).
+- ``GET /admin/requests[?all=true]``: the ``/rest/v1`` requests served, oldest first:
+  ``{seq, time, method, path, query, status}``; mutating ones only unless ``all=true``.
+  ``DELETE /admin/requests`` empties the log (it is in memory, the last 10000 requests).
+- ``GET /admin/faults``, ``POST /admin/faults`` (body: a :class:`FaultSpec`; answers the fault with its
+  ``id``), ``DELETE /admin/faults`` (all), ``DELETE /admin/faults/{id}``.
+- ``GET /admin/vlans``: the seeded VLANs ``[{vlan, name}]``.
+- ``GET /admin/settings``, ``PATCH /admin/settings`` ``{taskSeconds?, shutdownSeconds?, guestAgent?}``.
+- ``POST /admin/reset``: wipe the cluster, faults and logs, then seed again (sessions survive).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections import deque
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from fleetform.simulator.api import Body
+from fleetform.simulator.backend import Backend
+from fleetform.simulator.errors import BadRequest, NotFound
+from fleetform.simulator.faults import FaultBook
+from fleetform.simulator.models import now
+from fleetform.simulator.schemas import parse
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REQUEST_LOG_SIZE = 10000
+
+
+class FaultSpec(BaseModel):
+    """A fault to inject (``POST /admin/faults``); see :class:`fleetform.simulator.faults.Fault`.
+
+    ``method`` and ``path`` (a regular expression searched in the URL path) narrow which requests it hits;
+    ``times`` is how often it fires (default 1 for ``task_error``/``http_error``, else until cleared).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["task_error", "http_error", "latency", "ignore_shutdown"]
+    method: str | None = None
+    path: str | None = None
+    times: int | None = Field(None, ge=1)
+    status: Literal[500, 502, 503, 504] = 500
+    message: str = ""
+    seconds: float = Field(0.0, ge=0)
+    vm: str | None = None
+    """``ignore_shutdown`` only: a regular expression the VM's name must match (default: every VM)."""
+
+
+class SettingsPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    taskSeconds: float | None = Field(None, ge=0)
+    shutdownSeconds: float | None = Field(None, ge=0)
+    guestAgent: bool | None = None
+
+
+class RequestLog:
+    """The last ``REQUEST_LOG_SIZE`` REST requests, in memory; thread-safe."""
+
+    def __init__(self) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, method: str, path: str, query: str, status: int) -> None:
+        with self._lock:
+            self._entries.append(
+                {
+                    "seq": next(self._seq),
+                    "time": now(),
+                    "method": method,
+                    "path": path,
+                    "query": query,
+                    "status": status,
+                }
+            )
+
+    def entries(self, *, include_reads: bool) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._entries if include_reads or e["method"] in MUTATING]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def add_fault(faults: FaultBook, spec: dict[str, Any]) -> dict[str, Any]:
+    """Validate a fault body and activate it; the fault as stored."""
+    fault = parse(FaultSpec, spec)
+    try:
+        added = faults.add(
+            fault.kind,
+            method=fault.method,
+            path=fault.path,
+            times=fault.times,
+            status=fault.status,
+            message=fault.message,
+            seconds=fault.seconds,
+            vm=fault.vm,
+        )
+    except re.error as exc:
+        raise BadRequest(f"Invalid regular expression: {exc}") from None
+    return added.to_dict()
+
+
+def build_admin_router(backend: Backend, requests: RequestLog, info: dict[str, Any]) -> APIRouter:
+    """The ``/admin`` routes over ``backend``, its faults and the request log."""
+    router = APIRouter(prefix="/admin")
+    faults = backend.faults
+
+    def timing() -> dict[str, Any]:
+        return {
+            "taskSeconds": backend.timing.task_seconds,
+            "shutdownSeconds": backend.timing.shutdown_seconds,
+            "guestAgent": backend.timing.guest_agent,
+        }
+
+    @router.get("/info")
+    def get_info() -> JSONResponse:
+        return JSONResponse({**info, **timing()})
+
+    @router.get("/actions")
+    def get_actions() -> JSONResponse:
+        return JSONResponse(backend.actions_log())
+
+    @router.get("/requests")
+    def get_requests(all: bool = False) -> JSONResponse:
+        return JSONResponse(requests.entries(include_reads=all))
+
+    @router.delete("/requests")
+    def clear_requests() -> JSONResponse:
+        requests.clear()
+        return JSONResponse({})
+
+    @router.get("/faults")
+    def list_faults() -> JSONResponse:
+        return JSONResponse([fault.to_dict() for fault in faults.list()])
+
+    @router.post("/faults")
+    def post_fault(payload: Body) -> JSONResponse:
+        return JSONResponse(add_fault(faults, payload))
+
+    @router.delete("/faults")
+    def clear_faults() -> JSONResponse:
+        faults.clear()
+        return JSONResponse({})
+
+    @router.delete("/faults/{fault_id}")
+    def delete_fault(fault_id: int) -> JSONResponse:
+        if not faults.remove(fault_id):
+            raise NotFound(f"Fault {fault_id} does not exist")
+        return JSONResponse({})
+
+    @router.get("/vlans")
+    def list_vlans() -> JSONResponse:
+        return JSONResponse(backend.vlans())
+
+    @router.get("/settings")
+    def get_settings() -> JSONResponse:
+        return JSONResponse(timing())
+
+    @router.patch("/settings")
+    def patch_settings(payload: Body) -> JSONResponse:
+        patch = parse(SettingsPatch, payload)
+        if patch.taskSeconds is not None:
+            backend.timing.task_seconds = patch.taskSeconds
+        if patch.shutdownSeconds is not None:
+            backend.timing.shutdown_seconds = patch.shutdownSeconds
+        if patch.guestAgent is not None:
+            backend.timing.guest_agent = patch.guestAgent
+        return JSONResponse(timing())
+
+    @router.post("/reset")
+    def reset() -> JSONResponse:
+        backend.reset()
+        requests.clear()
+        return JSONResponse({})
+
+    return router

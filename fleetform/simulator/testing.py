@@ -1,0 +1,140 @@
+"""Running a simulator from tests: :func:`run_in_thread` and a small client for the ``/admin`` API.
+
+Example (also usable from end-to-end tests elsewhere; Terraform in a subprocess reaches it too)::
+
+    from fleetform.simulator.testing import run_in_thread
+
+    with run_in_thread(templates={"bios": "tmpl-bios"}) as sim:
+        env = sim.env()                     # HC_HOST, HC_USERNAME, HC_PASSWORD
+        sim.admin.add_fault("task_error", path="/VirDomain$")
+        ...
+        assert [a["actionType"] for a in sim.admin.actions()] == ["START"]
+
+Uses only the standard library, so importing it pulls in nothing beyond the simulator itself.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fleetform.simulator.server import SimulatorServer
+from fleetform.simulator.settings import Settings
+
+
+class AdminClient:
+    """Calls to the simulator's ``/admin`` API (see :mod:`fleetform.simulator.admin`)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """One admin call; its decoded JSON answer. HTTP errors raise ``urllib.error.HTTPError``."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/admin{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def actions(self) -> list[dict[str, Any]]:
+        """The power action log, oldest first."""
+        result: list[dict[str, Any]] = self.call("GET", "/actions")
+        return result
+
+    def requests(self, *, include_reads: bool = False) -> list[dict[str, Any]]:
+        """The REST requests served, oldest first (mutating ones unless ``include_reads``)."""
+        result: list[dict[str, Any]] = self.call("GET", f"/requests?all={str(include_reads).lower()}")
+        return result
+
+    def add_fault(self, kind: str, **options: Any) -> dict[str, Any]:
+        """Inject a fault: ``task_error``, ``http_error``, ``latency`` or ``ignore_shutdown``."""
+        result: dict[str, Any] = self.call("POST", "/faults", {"kind": kind, **options})
+        return result
+
+    def clear_faults(self) -> None:
+        self.call("DELETE", "/faults")
+
+    def set_timing(
+        self,
+        *,
+        task_seconds: float | None = None,
+        shutdown_seconds: float | None = None,
+        guest_agent: bool | None = None,
+    ) -> None:
+        body = {"taskSeconds": task_seconds, "shutdownSeconds": shutdown_seconds, "guestAgent": guest_agent}
+        self.call("PATCH", "/settings", {key: value for key, value in body.items() if value is not None})
+
+    def vlans(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call("GET", "/vlans")
+        return result
+
+    def reset(self) -> None:
+        """Wipe the cluster, faults and logs, and seed it again."""
+        self.call("POST", "/reset")
+
+
+class RunningSimulator:
+    """A simulator serving in this process; where to reach it and how to steer it."""
+
+    def __init__(self, server: SimulatorServer):
+        self.server = server
+        self.admin = AdminClient(server.url)
+
+    @property
+    def url(self) -> str:
+        """Base URL for clients (``HC_HOST``); the REST API is under ``/rest/v1``."""
+        return self.server.url
+
+    @property
+    def username(self) -> str:
+        return self.server.settings.username
+
+    @property
+    def password(self) -> str:
+        return self.server.settings.password
+
+    @property
+    def data_dir(self) -> Path:
+        assert self.server.data_dir is not None
+        return self.server.data_dir
+
+    def env(self) -> dict[str, str]:
+        """The environment the HyperCore provider and fleetform's client read."""
+        return {"HC_HOST": self.url, "HC_USERNAME": self.username, "HC_PASSWORD": self.password}
+
+    def restart(self) -> None:
+        """Stop and start again on the same port and data directory (which must not be temporary)."""
+        if self.server.temporary_data_dir:
+            raise ValueError("restart() needs a simulator started with data_dir=...")
+        settings = replace(self.server.settings, port=self.server.port)
+        self.server.stop()
+        self.server = SimulatorServer(settings)
+        self.server.start()
+        self.admin = AdminClient(self.server.url)
+
+
+@contextmanager
+def run_in_thread(settings: Settings | None = None, **options: Any) -> Iterator[RunningSimulator]:
+    """A simulator on 127.0.0.1 and a free port for the ``with`` block.
+
+    ``options`` override fields of ``settings`` (default: :class:`Settings` with ``port=0``), e.g.
+    ``data_dir=tmp_path``, ``task_seconds=0.5``, ``templates={"uefi": "tmpl"}``, ``vlans={10: "public"}``.
+    """
+    base = settings if settings is not None else Settings(port=0)
+    server = SimulatorServer(replace(base, **options))
+    server.start()
+    running = RunningSimulator(server)
+    try:
+        yield running
+    finally:
+        running.server.stop()
