@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fleetform.tfschema import check_stack, load_provider_schema
 
 from fleetform.synth import SynthResult, synthesize
+from fleetform.tfschema import check_stack, load_provider_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3

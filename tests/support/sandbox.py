@@ -167,12 +167,16 @@ class Sandbox:
         data: dict[str, Any] = json.loads(shown.stdout)
         return data
 
-    def vms(self) -> dict[str, dict[str, Any]]:
-        """Every VM on the simulator by name, as the REST API returns it (templates included)."""
+    def simulator_vms(self) -> list[dict[str, Any]]:
+        """Every VM on the simulator, as the REST API returns it (templates included)."""
         from fleetform.hypercore import HypercoreClient
 
         with HypercoreClient(self.simulator.url, self.simulator.username, self.simulator.password) as client:
-            return {vm["name"]: vm for vm in client.get("/rest/v1/VirDomain")}
+            return client.get("/rest/v1/VirDomain")
+
+    def vms(self) -> dict[str, dict[str, Any]]:
+        """Every VM on the simulator by name (templates included)."""
+        return {vm["name"]: vm for vm in self.simulator_vms()}
 
 
 def changes(plan: dict[str, Any]) -> dict[str, list[str]]:

@@ -1,0 +1,106 @@
+"""Failures on the cluster end an apply with a clear message; the next apply converges with no duplicate
+and no orphan; stacks applied at once lose nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from support.sandbox import TEMPLATES, Sandbox
+
+from fleetform.simulator.testing import run_in_thread
+
+APP = """\
+type: Application
+version: "1.0.0"
+metadata:
+  name: NAME
+spec:
+  resources:
+    - type: virdomain
+      name: "NAME-{{ instance_id }}"
+      x-fleetform: {replicas: 3}
+      spec:
+        cpu: 1
+        memory: 1GiB
+        machine_type: uefi
+        state: running
+        storage_devices:
+          - {name: system, type: virtio_disk, capacity: 10GiB, boot: 1}
+        network_devices:
+          - {name: web-net, type: virtio}
+"""
+
+
+@pytest.fixture
+def box(tmp_path: Path, cli_config: Path) -> Iterator[Sandbox]:
+    with run_in_thread(templates=TEMPLATES, data_dir=tmp_path / "simulator") as sim:
+        sandbox = Sandbox(tmp_path / "project", sim, cli_config)
+        sandbox.write_manifest("shop", APP.replace("NAME", "shop"))
+        sandbox.synth()
+        yield sandbox
+
+
+def words(text: str) -> str:
+    """Terraform wraps its error text; compare with single spaces."""
+    return " ".join(text.split())
+
+
+def assert_converged(box: Sandbox, *stacks: str) -> None:
+    vms = [vm for vm in box.simulator_vms() if not vm["name"].startswith("fleetform-template-")]
+    names = [vm["name"] for vm in vms]
+    assert len(names) == len(set(names)), f"duplicate VMs: {sorted(names)}"
+    assert sorted(names) == sorted(f"{s}-0{i}" for s in stacks for i in (1, 2, 3))
+    for vm in vms:
+        assert [d["type"] for d in vm["blockDevs"]].count("VIRTIO_DISK") == 1, vm["name"]
+        assert len(vm["netDevs"]) == 1, vm["name"]
+        assert vm["state"] == "RUNNING", vm["name"]
+    for stack in stacks:
+        assert box.plan_exit(stack) == 0
+
+
+def test_task_error_fails_apply_clearly_and_next_apply_converges(box: Sandbox) -> None:
+    box.simulator.admin.add_fault(
+        "task_error", path="/clone$", times=1, message="Clone failed: datastore busy"
+    )
+    failed = box.apply("shop", check=False)
+    assert failed.returncode == 1
+    assert "ended in ERROR: Clone failed: datastore busy" in words(failed.stdout + failed.stderr)
+    box.apply("shop")
+    assert_converged(box, "shop")
+
+
+def test_http_503_fails_apply_clearly_and_next_apply_converges(box: Sandbox) -> None:
+    box.simulator.admin.add_fault(
+        "http_error", method="POST", path="/VirDomainNetDevice", status=503, times=2
+    )
+    failed = box.apply("shop", check=False)
+    assert failed.returncode == 1
+    assert "(HTTP 503)" in words(failed.stdout + failed.stderr)
+    box.apply("shop")
+    assert_converged(box, "shop")
+
+
+def test_failure_after_the_vm_exists_leaves_no_orphan(box: Sandbox) -> None:
+    # The PATCH after a clone fails: the VM exists on the cluster but not in Terraform's state.
+    box.simulator.admin.add_fault(
+        "task_error", method="PATCH", path="/VirDomain/[^/]+$", times=1, message="busy"
+    )
+    assert box.apply("shop", check=False).returncode == 1
+    box.apply("shop")
+    assert_converged(box, "shop")
+
+
+def test_three_stacks_applied_at_once_with_parallelism_10_lose_nothing(box: Sandbox) -> None:
+    for name in ("cafe", "deli"):
+        box.write_manifest(name, APP.replace("NAME", name))
+    box.synth()
+    stacks = ["shop", "cafe", "deli"]
+    for stack in stacks:
+        box.terraform(stack, "init", "-input=false", "-no-color")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda s: box.apply(s, "-parallelism=10", check=False), stacks))
+    assert [r.returncode for r in results] == [0, 0, 0], "\n".join(r.stdout + r.stderr for r in results)
+    assert_converged(box, *stacks)
