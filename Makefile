@@ -31,11 +31,16 @@ help:
 
 setup: $(VENV)/.synced node_modules/.installed system-packages
 
-# Debian packages the project uses: graphviz (fleetform graph --format svg). Installed only when missing.
+# Debian packages the project uses, installed only when missing: graphviz (fleetform graph --format svg)
+# and PostgreSQL (the tests of the pg state backend start a throwaway server).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 system-packages:
-	@command -v dot >/dev/null 2>&1 || { echo "installing graphviz (apt)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq graphviz >/dev/null; }
+	@missing=""; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then echo "installing$$missing (apt)"; \
+	  $(SUDO) apt-get update -qq && $(APT_INSTALL) $$missing >/dev/null; fi
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)

@@ -74,9 +74,9 @@ class ApplicationStack(TerraformStack):
             LocalBackend(self, path=state)
         self.application = Application(self, "app", props=props)
         if stack.imports:
-            self._import(stack.imports)
+            self._add_import_blocks(stack.imports)
 
-    def _import(self, imports: Mapping[str, str]) -> None:
+    def _add_import_blocks(self, imports: Mapping[str, str]) -> None:
         """Terraform ``import`` blocks for the recorded addresses this stack has (``fleetform import``).
 
         One stack-level override, not ``import_from`` per resource (which runs ``terraform version`` each time).
@@ -149,6 +149,7 @@ def main() -> None:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         raise SystemExit(1) from None
+    # Warnings go to stdout: the cdktf CLI shows the app's stdout as is, but labels every stderr line [ERROR].
     for warning in warnings:
-        print(warning, file=sys.stderr)
+        print(warning)
     app.synth()

@@ -62,6 +62,7 @@ class Sandbox:
     cli_config: Path
     images: list[str] = field(default_factory=lambda: list(SEED_IMAGES))
     site_extra: dict[str, Any] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.manifests.mkdir(parents=True, exist_ok=True)
@@ -114,6 +115,7 @@ class Sandbox:
             "HC_POLL_INTERVAL": "0.01",
             "TF_IN_AUTOMATION": "1",
             "CHECKPOINT_DISABLE": "1",
+            **self.extra_env,
             **extra,
         }
 
