@@ -7,7 +7,17 @@ import sys
 
 from fleetform.cli._app import app, err
 
-COMMANDS = ("validate", "synth", "targets", "deploy", "schema", "demo", "graph", "simulator")
+COMMANDS = (
+    "validate",
+    "synth",
+    "targets",
+    "deploy",
+    "schema",
+    "demo",
+    "graph",
+    "simulator",
+    "import_",
+)
 for _command in COMMANDS:
     importlib.import_module(f"fleetform.cli.{_command}")
 

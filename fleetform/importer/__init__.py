@@ -11,6 +11,7 @@ The cluster's VMs become one application manifest plus, next to it, an imports f
 - :mod:`~fleetform.importer.managed`: which VMs some other fleetform stack already manages.
 - :mod:`~fleetform.importer.write`: the manifest text, checked by fleetform's own loader, written atomically.
 - :mod:`~fleetform.importer.run`: the whole command: select, read, convert, check, write; returns a report.
+- :mod:`~fleetform.importer.errors`: :class:`ImportFailed`, for what stops an import (nothing is written).
 
 This package ``__init__`` imports nothing, so ``fleetform.importer.record`` stays cheap to import.
 """
