@@ -12,11 +12,15 @@ COMMANDS = (
     "synth",
     "targets",
     "deploy",
+    "plan",
+    "review",
+    "apply",
     "schema",
     "demo",
     "graph",
     "simulator",
     "import_",
+    "init",
 )
 for _command in COMMANDS:
     importlib.import_module(f"fleetform.cli.{_command}")

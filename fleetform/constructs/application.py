@@ -23,7 +23,25 @@ class Application(Construct):
 
     A VM without an explicit ``template`` is cloned from the template VM named for its machine type in
     ``props.templates`` (``data.hypercore_vms.template-<machine type>``), which gives it the machine type
-    and lets HyperCore take its cloud-init data.
+    and lets HyperCore take its cloud-init data. A VM with a ``template`` (a UUID or a reference) is cloned
+    from that; a VM with neither is created empty.
+
+    Built from props alone, in any ``TerraformStack`` with a ``HypercoreProvider`` (``examples/library_app``)::
+
+        Application(stack, "shop", props=ApplicationProps(
+            name="shop",
+            images=[DiskImageProps(name="ubuntu", source_url="https://example.com/ubuntu.img")],
+            templates={"uefi": "fleetform-template-uefi"},
+            vms=[VirtualMachineProps(name="shop-web", cpu=2, memory_bytes=4 * 1024**3,
+                                     disks=[DiskProps(name="os", image="ubuntu", capacity_bytes=20 * 1024**3,
+                                                      boot=1)])]))
+
+    Terraform addresses are the image and VM names, not prefixed by this construct's id, and the template
+    look-ups and secret variables have stack-wide names (``template-<machine type>``, ``secret_<name>``).
+    One application per stack is what fleetform synthesizes; two in one stack must not share image or VM
+    names, and must name the same template VM for a machine type (the later look-up would replace the
+    earlier one). ``images``, ``vms`` and ``templates`` hold the child constructs by name; ``warnings`` the
+    disk sizes that had to be rounded. Invalid props raise :class:`fleetform.errors.InputError`.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: ApplicationProps) -> None:

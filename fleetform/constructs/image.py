@@ -15,7 +15,9 @@ class DiskImage(Construct):
     """An image uploaded once per stack: a ``hypercore_virtual_disk``, or a ``hypercore_iso`` for ISO images.
 
     The provider uploads it from the machine that runs Terraform (a ``file:///`` URL works for mirrors).
-    Changing ``source_url`` later does nothing on the cluster; the provider never replaces an image.
+    Changing ``source_url`` later does nothing on the cluster; the provider never replaces an image. The
+    Terraform address is the construct id (``hypercore_virtual_disk.<id>``; an ``Application`` uses the image's
+    name). Created directly, pass it to a ``VirtualMachine`` in ``images={props.name: image}``.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: DiskImageProps) -> None:

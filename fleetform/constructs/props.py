@@ -18,7 +18,9 @@ class DiskImageProps:
     """An image uploaded once to the cluster and copied into every disk that uses it."""
 
     name: str
-    """Short name: disks refer to the image by it, and it is the image's Terraform address."""
+    """Short name: disks refer to the image by it (``DiskProps.image``). An ``Application`` also uses it as the
+    image's construct id, so it is the Terraform address (``hypercore_virtual_disk.<name>``); a ``DiskImage``
+    created directly takes its address from its construct id."""
     source_url: str
     """Where the provider fetches the image from: ``https://``, ``http://`` or ``file:///``."""
     format: ImageFormat = "raw"
@@ -44,12 +46,13 @@ class DiskProps:
     """One storage device of a VM."""
 
     name: str
-    """Device name, unique in the VM; part of the Terraform address."""
+    """Device name, unique in the VM; part of the Terraform address (``hypercore_disk.<vm>__<name>``)."""
     type: DiskType = "virtio_disk"
     """``virtio_disk`` or ``ide_cdrom``. Default: ``"virtio_disk"``."""
     image: str | None = None
-    """Name of a ``DiskImage`` of the same application to copy (or, for a CD-ROM, to insert). Default: none
-    (an empty disk, or an empty CD-ROM drive)."""
+    """Name of a ``DiskImage`` to copy (or, for a CD-ROM, to insert): one of the application's images, or a key
+    of the ``images`` mapping given to a ``VirtualMachine`` created directly. Default: none (an empty disk, or
+    an empty CD-ROM drive)."""
     capacity_bytes: int | None = None
     """Size in bytes. The provider takes decimal GB; a byte count that does not survive its float arithmetic
     is rounded up to one that does. Default: the image's virtual size (required without an image)."""
@@ -99,10 +102,14 @@ class VirtualMachineProps:
     memory_bytes: int
     """Memory in bytes, a whole MiB (the provider takes MiB)."""
     template: str | None = None
-    """UUID (or a reference to one) of the VM to clone; it sets the machine type (BIOS/UEFI/TPM).
-    Default: none, which creates an empty VM with HyperCore's default machine type and no cloud-init."""
+    """UUID of the VM to clone, as a literal string or a reference such as
+    ``DataHypercoreVms(scope, "golden", name="golden").vms.get(0).uuid``; the template sets the machine type
+    (BIOS/UEFI/TPM) on the cluster. Inside an ``Application``, a VM without one is cloned from the template
+    named for its ``machine_type`` in ``ApplicationProps.templates``, if there is one. Default: none, which
+    creates an empty VM with HyperCore's default machine type and no cloud-init."""
     machine_type: Literal["bios", "uefi", "tpm"] = "uefi"
-    """Machine type, informational: the clone template decides it on the cluster. Default: ``"uefi"``."""
+    """Machine type. Picks the template in an ``Application`` (``ApplicationProps.templates``); otherwise
+    informational, since the clone template decides it on the cluster. Default: ``"uefi"``."""
     description: str = ""
     """Description. Default: empty (always sent: the provider diffs forever when it is left out)."""
     tags: Sequence[str] = ()
@@ -142,4 +149,5 @@ class ApplicationProps:
     """The VMs. Default: none."""
     templates: dict[str, str] = field(default_factory=dict)
     """machine_type -> name of the template VM to clone, looked up on the cluster by name with the
-    ``hypercore_vms`` data source. Used for VMs whose ``template`` is not set. Default: none."""
+    ``hypercore_vms`` data source (``data.hypercore_vms.template-<machine_type>``, one per machine type in
+    use). Used for VMs whose ``template`` is not set; a VM with neither is created empty. Default: none."""

@@ -28,11 +28,23 @@ _POWER_STATES = {"running": "RUNNING", "shutoff": "SHUTOFF"}
 class VirtualMachine(Construct):
     """A VM cloned from a template (or created empty), plus one resource per disk and NIC.
 
-    Terraform addresses come from names: ``hypercore_vm.<vm>``, ``hypercore_disk.<vm>__<disk>``,
-    ``hypercore_nic.<vm>__<network>``, ``hypercore_vm_boot_order.<vm>``, ``hypercore_vm_power_state.<vm>``.
-    The power state depends on every disk, NIC and the boot order, so on destroy the VM is shut down before
-    its disks are removed. ``resource`` is the underlying ``hypercore_vm``, an escape hatch for fields this
-    construct does not model.
+    Terraform addresses come from the construct id (an ``Application`` uses the VM's name), not from the
+    scope's path: ``hypercore_vm.<id>``, ``hypercore_disk.<id>__<disk>``, ``hypercore_nic.<id>__<network>``,
+    ``hypercore_vm_boot_order.<id>``, ``hypercore_vm_power_state.<id>``. So ids must be unique across the
+    stack, and renaming one replaces the VM. The power state depends on every disk, NIC and the boot order, so
+    on destroy the VM is shut down before its disks are removed. ``resource`` is the underlying
+    ``hypercore_vm``, an escape hatch for fields this construct does not model
+    (``vm.resource.add_override(...)``).
+
+    Usable alone in any ``TerraformStack`` with a ``HypercoreProvider``::
+
+        golden = DataHypercoreVms(stack, "golden", name="golden-uefi")
+        VirtualMachine(stack, "jumphost", props=VirtualMachineProps(
+            name="jumphost", cpu=1, memory_bytes=2 * 1024**3, template=golden.vms.get(0).uuid))
+
+    ``images`` maps the names that ``DiskProps.image`` uses to ``DiskImage`` constructs (default: none).
+    ``start_after`` lists VMs this one powers on after (default: none). Invalid props raise
+    :class:`fleetform.errors.InputError` listing every problem, before any resource is created.
     """
 
     def __init__(

