@@ -279,7 +279,7 @@ def vm_rows(simulator: Simulator, names: Iterable[str] | None = None) -> list[di
                 "memory_bytes": vm.mem,
                 "machine_type": vm.machine_type_keyword or vm.machine_type,
                 "disks": [d.capacity for d in vm.block_devs if d.type not in ("NVRAM", "VTPM", "IDE_CDROM")],
-                "vlans": [n.vlan for n in vm.net_devs],
+                "vlans": sorted(n.vlan for n in vm.net_devs),
             }
         )
     return rows

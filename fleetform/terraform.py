@@ -19,8 +19,7 @@ from typing import Any
 
 from fleetform.errors import ToolError
 
-# Terraform's error blocks start with "Error: " (or "│ Error: " inside a box) and run to a blank line.
-_ERROR = re.compile(r"^(?:│ )?Error: ")
+# Terraform draws a box around its diagnostics when it writes to a terminal.
 _BOX = re.compile(r"^[│╷╵] ?")
 
 
@@ -160,23 +159,20 @@ class Terraform:
 
 
 def error_text(output: str, limit: int = 40) -> str:
-    """Terraform's ``Error:`` blocks from its output, without the box drawing; else the output's tail."""
-    blocks: list[str] = []
+    """Terraform's ``Error:`` blocks from its output (each up to the next ``Error:``/``Warning:`` or the end of a
+    boxed block), without the box drawing; else the output's tail."""
+    blocks: list[list[str]] = []
     current: list[str] | None = None
     for raw in output.splitlines():
         line = _BOX.sub("", raw.rstrip())
-        if _ERROR.match(raw.strip()) or line.startswith("Error: "):
+        if line.startswith("Error: "):
             current = [line]
-            blocks.append("")
+            blocks.append(current)
+        elif line.startswith("Warning: ") or raw.strip() == "╵":
+            current = None
         elif current is not None:
-            if not line.strip() and raw.strip() in ("", "╵"):
-                blocks[-1] = "\n".join(current)
-                current = None
-                continue
             current.append(line)
-        if current is not None:
-            blocks[-1] = "\n".join(current)
-    text = "\n\n".join(b.strip() for b in blocks if b.strip())
+    text = "\n\n".join("\n".join(block).strip() for block in blocks)
     if not text:
         text = "\n".join(output.strip().splitlines()[-limit:])
     lines = text.splitlines()

@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 # Piped output (CI logs, `| less`) would otherwise be cut to 80 columns, truncating tables.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-out = Console(width=_WIDTH)
+out = Console(width=_WIDTH, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOption = Annotated[
@@ -64,10 +64,14 @@ def fail(exc: FleetformError) -> typer.Exit:
     return typer.Exit(1)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     if version:
         out.print(f"fleetform {__version__}")
         raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        out.print(ctx.get_help())
+        raise typer.Exit(2)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from fleetform.cli._app import (
+    AllowDataLossOption,
     ConfigOption,
     ManifestsOption,
     OutOption,
@@ -40,9 +42,23 @@ ParallelismOption = Annotated[
 ConcurrencyOption = Annotated[int, typer.Option("--concurrency", help="Stacks run at the same time.", min=1)]
 
 
-def _run(
+def _environment(
+    paths: list[Path], config: Path | None, simulator: bool
+) -> tuple[dict[str, str], Path | None]:
+    """The environment for Terraform (and the site config), with the simulator mode's settings if asked."""
+    env = dict(os.environ)
+    if simulator:
+        from fleetform.embedded import prepare
+
+        running, extra = prepare(Path.cwd(), paths, config)
+        err.print(f"simulator: {running.url} (user {running.username})")
+        env.update(extra)
+        config = Path(extra["FLEETFORM_CONFIG"])
+    return env, config
+
+
+def _deploy(
     *,
-    destroy: bool,
     manifests: list[Path] | None,
     outdir: Path,
     stacks: list[str] | None,
@@ -50,6 +66,55 @@ def _run(
     simulator: bool,
     parallelism: int,
     concurrency: int,
+    allow_data_loss: bool,
+) -> None:
+    """Plan every stack, refuse what the data-loss guard refuses, then apply exactly those plans."""
+    from fleetform.plans import PlanOptions, apply_plans, plan_stacks
+
+    started = time.perf_counter()
+    paths = manifests or [Path("manifests")]
+    with tempfile.TemporaryDirectory(prefix="fleetform-deploy-") as scratch:
+        try:
+            env, config = _environment(paths, config, simulator)
+            options = PlanOptions(
+                manifests=paths,
+                config=config,
+                out=Path(scratch) / "plans",
+                synth_dir=outdir,
+                stacks=stacks,
+                allow_data_loss=allow_data_loss,
+                parallel=concurrency,
+                env=env,
+            )
+            with err.status("synth and terraform plan..."):
+                run = plan_stacks(options)
+            print_issues(run.warnings)
+            problems = run.refused + run.failed
+            for name in problems:
+                err.print(f"{name}: {run.index.stacks[name].message}", style="red", markup=False)
+            if problems:
+                err.print("nothing was applied", style="red")
+                raise typer.Exit(1)
+            with err.status("terraform apply..."):
+                outcomes = apply_plans([run.out], env=env, parallel=concurrency, parallelism=parallelism)
+        except FleetformError as exc:
+            raise fail(exc) from None
+    unchanged = [name for name, entry in run.index.stacks.items() if not entry.changes]
+    for name in unchanged:
+        out.print(f"[green]✔[/] {name}: No changes.", highlight=False)
+    _report("deploy", outcomes, len(run.index.stacks), started)
+
+
+def _destroy(
+    *,
+    manifests: list[Path] | None,
+    outdir: Path,
+    stacks: list[str] | None,
+    config: Path | None,
+    simulator: bool,
+    parallelism: int,
+    concurrency: int,
+    allow_data_loss: bool,
 ) -> None:
     from fleetform.deploy import run_stacks, stack_dirs
     from fleetform.synth import synthesize
@@ -58,34 +123,24 @@ def _run(
     started = time.perf_counter()
     paths = manifests or [Path("manifests")]
     try:
-        env = dict(os.environ)
-        if simulator:
-            from fleetform.embedded import prepare
-
-            running, extra = prepare(Path.cwd(), paths, config)
-            err.print(f"simulator: {running.url} (user {running.username})")
-            env.update(extra)
-            config = Path(extra["FLEETFORM_CONFIG"])
-        result = synthesize(paths, config_path=config, outdir=outdir)
+        env, config = _environment(paths, config, simulator)
+        result = synthesize(paths, config_path=config, outdir=outdir, allow_data_loss=allow_data_loss)
         print_issues(result.warnings)
         dirs = stack_dirs(outdir, stacks)
         terraform = Terraform(env=env)
     except FleetformError as exc:
         raise fail(exc) from None
-    verb = "destroy" if destroy else "deploy"
-    err.print(
-        f"{verb}ing {len(dirs)} stack{'s' if len(dirs) != 1 else ''}: {', '.join(d.name for d in dirs)}"
-    )
-    with err.status(f"terraform {'destroy' if destroy else 'apply'}...") as status:
-
-        def done(outcome: object) -> None:
-            status.update(
-                f"terraform {'destroy' if destroy else 'apply'}: {getattr(outcome, 'stack', '')} done"
-            )
-
-        outcomes = run_stacks(
-            dirs, terraform, destroy=destroy, parallelism=parallelism, concurrency=concurrency, on_done=done
+    with err.status("terraform destroy..."):
+        outcomes = run_stacks(dirs, terraform, destroy=True, parallelism=parallelism, concurrency=concurrency)
+    if not allow_data_loss and any("prevent_destroy" in o.summary for o in outcomes if not o.ok):
+        err.print(
+            "data disks are protected (prevent_destroy): pass --allow-data-loss to destroy them too",
+            style="red",
         )
+    _report("destroy", outcomes, len(outcomes), started)
+
+
+def _report(verb: str, outcomes: list[Any], total: int, started: float) -> None:
     for outcome in outcomes:
         if outcome.ok:
             out.print(f"[green]✔[/] {outcome.stack}: {outcome.summary}", highlight=False)
@@ -97,7 +152,7 @@ def _run(
     if failed:
         err.print(f"{verb} failed for {', '.join(failed)} ({elapsed:.1f} s)", style="red")
         raise typer.Exit(1)
-    err.print(f"{verb}ed {len(outcomes)} stacks in {elapsed:.1f} s", style="green")
+    err.print(f"{verb}: {total} stack{'s' if total != 1 else ''} in {elapsed:.1f} s", style="green")
 
 
 @app.command()
@@ -109,10 +164,11 @@ def deploy(
     simulator: SimulatorOption = False,
     parallelism: ParallelismOption = 1,
     concurrency: ConcurrencyOption = 1,
+    allow_data_loss: AllowDataLossOption = False,
 ) -> None:
-    """Synthesize and apply every stack (terraform init + apply -auto-approve), like `cdktf deploy`."""
-    _run(
-        destroy=False,
+    """Synthesize, plan and apply every stack, like `cdktf deploy`: each applies exactly its plan, and a plan
+    that would destroy a data disk is refused (nothing is applied) unless --allow-data-loss."""
+    _deploy(
         manifests=manifests,
         outdir=outdir,
         stacks=stacks,
@@ -120,6 +176,7 @@ def deploy(
         simulator=simulator,
         parallelism=parallelism,
         concurrency=concurrency,
+        allow_data_loss=allow_data_loss,
     )
 
 
@@ -132,10 +189,10 @@ def destroy(
     simulator: SimulatorOption = False,
     parallelism: ParallelismOption = 1,
     concurrency: ConcurrencyOption = 1,
+    allow_data_loss: AllowDataLossOption = False,
 ) -> None:
     """Synthesize and destroy every stack's resources (terraform destroy -auto-approve)."""
-    _run(
-        destroy=True,
+    _destroy(
         manifests=manifests,
         outdir=outdir,
         stacks=stacks,
@@ -143,4 +200,5 @@ def destroy(
         simulator=simulator,
         parallelism=parallelism,
         concurrency=concurrency,
+        allow_data_loss=allow_data_loss,
     )
