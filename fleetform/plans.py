@@ -653,6 +653,11 @@ def apply_plans(
         raise BundleError(
             f"no plan directory in {', '.join(str(p) for p in paths)} (run `fleetform plan` first)"
         )
+    reports = [str(directory) for directory, index in bundle.indexes if index.kind == "drift"]
+    if reports:
+        raise PlanRefused(
+            [f"{d}: a drift report (fleetform drift), not plans; nothing to apply" for d in reports]
+        )
     wanted = set(_split(stacks)) if stacks else None
     if wanted:
         unknown = sorted(wanted - {s.name for s in bundle.stacks})

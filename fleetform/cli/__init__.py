@@ -15,6 +15,7 @@ COMMANDS = (
     "plan",
     "review",
     "apply",
+    "drift",
     "schema",
     "demo",
     "graph",

@@ -59,7 +59,8 @@ def import_(
     `fleetform synth` emits Terraform import blocks, and `terraform plan` shows only imports.
     """
     from fleetform.config import load_config
-    from fleetform.importer.run import ImportOptions, client_for, prepare_import, resolve_target, write_import
+    from fleetform.connect import client_for
+    from fleetform.importer.run import ImportOptions, prepare_import, resolve_target, write_import
 
     options = ImportOptions(
         application=application,

@@ -15,7 +15,6 @@ when a machine type has no template there (both say which line to add), or when 
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -135,22 +134,6 @@ def resolve_target(site: SiteConfig, cluster: str | None) -> Target:
         f"--cluster {cluster}: no such cluster in {site.source or 'fleetform.yaml'}"
         + (f"; did you mean '{guess}'?" if guess else f" (clusters: {', '.join(names)})")
     )
-
-
-def client_for(
-    target: Target, *, insecure: bool = False, environ: Mapping[str, str] | None = None
-) -> HypercoreClient:
-    """A REST client for the target: ``HC_HOST``/``HC_USERNAME``/``HC_PASSWORD``; a cluster's ``host:`` and
-    ``HC_USERNAME_<CLUSTER>``/``HC_PASSWORD_<CLUSTER>`` win where set."""
-    env = dict(os.environ if environ is None else environ)
-    if target.cluster is not None:
-        suffix = re.sub(r"[^A-Z0-9]", "_", target.cluster.name.upper())
-        if target.cluster.host:
-            env["HC_HOST"] = target.cluster.host
-        for name in ("HC_USERNAME", "HC_PASSWORD"):
-            if env.get(f"{name}_{suffix}"):
-                env[name] = env[f"{name}_{suffix}"]
-    return HypercoreClient.from_env(env, verify_tls=not insecure)
 
 
 def prepare_import(

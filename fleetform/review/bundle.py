@@ -94,6 +94,8 @@ class PlanIndex(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     format: str = FORMAT
+    kind: Literal["plan", "drift"] = "plan"
+    """``plan``: ``fleetform plan`` wrote it; ``drift``: ``fleetform drift`` (no saved plans, only reports)."""
     created: str
     """UTC, ISO 8601."""
     fleetform_version: str = ""

@@ -287,9 +287,15 @@ def disk_losses(plan: Plan) -> list[DiskLoss]:
     return list(losses.values())
 
 
+DELETED_OUTSIDE = "deleted_outside_fleetform"
+"""The ``action_reason`` ``fleetform drift`` gives an object it found missing on the cluster."""
+
+
 def vm_delete_reason(rc: ResourceChange) -> str:
     if rc.action_reason == "delete_because_no_resource_config":
         return "its VM is removed from the manifest"
+    if rc.action_reason == DELETED_OUTSIDE:
+        return "its VM was deleted outside fleetform"
     return "its VM is destroyed"
 
 
@@ -299,6 +305,7 @@ def _delete_reason(rc: ResourceChange) -> str:
         "delete_because_no_module": "removed with its module",
         "delete_because_count_index": "removed (count)",
         "delete_because_each_key": "removed (for_each)",
+        DELETED_OUTSIDE: "deleted outside fleetform (missing on the cluster)",
     }.get(rc.action_reason or "", "destroyed")
 
 
@@ -315,6 +322,7 @@ _REASONS = {
     "delete_because_no_move_target": "moved block target is gone",
     "read_because_config_unknown": "configuration is unknown until apply",
     "read_because_dependency_pending": "a dependency changes first",
+    DELETED_OUTSIDE: "deleted outside fleetform: missing on the cluster",
 }
 
 

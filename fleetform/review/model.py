@@ -240,9 +240,15 @@ class Review:
 def build_review(bundle: Bundle) -> Review:
     """The review of every stack in ``bundle``: dangerous stacks first, then by name."""
     stacks = [_stack_review(stack) for stack in bundle.stacks]
-    stacks.sort(key=lambda s: (not s.dangerous, not s.has_changes, s.name))
     indexes = [index for _, index in bundle.indexes]
+    drift = any(index.kind == "drift" for index in indexes)
+    if drift:
+        # What already happened on the cluster cannot fail, be ignored or wait for a power cycle.
+        for stack in stacks:
+            stack.attention = []
+    stacks.sort(key=lambda s: (not s.dangerous, not s.has_changes, s.name))
     meta: dict[str, Any] = {
+        "kind": "drift" if drift else "plan",
         "commits": sorted({i.commit for i in indexes if i.commit}),
         "terraform_versions": sorted({i.terraform_version for i in indexes if i.terraform_version}),
         "created": max((i.created for i in indexes), default=None),

@@ -1,0 +1,254 @@
+"""Drift: what changed on the clusters outside fleetform, found by refresh-only plans of every stack.
+
+For each stack with state, fleetform first asks the cluster which of the stack's objects still exist: the
+provider's refresh of an object deleted out of band fails with a raw HTTP 404 (it never removes anything from
+state), so such objects are reported as *deleted outside fleetform* and left out of the refresh. Everything else
+goes through ``terraform plan -refresh-only``, whose ``resource_drift`` says what changed (a VM's memory edited
+in the UI, a power state changed, tags...). The result is written as a plan directory (``DIR/manifest.json``
+with ``"kind": "drift"``, ``DIR/<stack>/plan.json``) so that the review renders it in the same format; drift
+directories hold no saved plans and ``fleetform apply`` refuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fleetform import __version__
+from fleetform.connect import client_for
+from fleetform.errors import ApiError, FleetformError
+from fleetform.hypercore import HypercoreClient
+from fleetform.inputs import StackInput, load_inputs
+from fleetform.review.bundle import PLAN_JSON, PlanIndex, StackEntry, write_index
+from fleetform.review.hypercore import DELETED_OUTSIDE
+from fleetform.terraform import Terraform
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class DriftOptions:
+    """What ``fleetform drift`` was asked to do."""
+
+    manifests: Sequence[Path]
+    config: Path | None = None
+    out: Path = Path("drift")
+    synth_dir: Path = Path("cdktf.out")
+    stacks: Sequence[str] | None = None
+    synth: bool = True
+    parallel: int = 4
+    insecure: bool = False
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class StackDrift:
+    """What one stack's check found."""
+
+    stack: str
+    deleted: list[str] = field(default_factory=list)
+    """Addresses whose objects are gone from the cluster."""
+    changed: list[str] = field(default_factory=list)
+    """Addresses whose attributes changed outside fleetform."""
+    error: str = ""
+    undeployed: bool = False
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.deleted or self.changed)
+
+
+@dataclass
+class DriftRun:
+    """Every stack's drift, and where the report's plan directory is."""
+
+    out: Path
+    stacks: list[StackDrift]
+    seconds: float = 0.0
+
+    @property
+    def drifted(self) -> bool:
+        return any(s.drifted for s in self.stacks)
+
+    @property
+    def failed(self) -> list[str]:
+        return [s.stack for s in self.stacks if s.error]
+
+
+def detect_drift(options: DriftOptions, *, on_progress: Progress | None = None) -> DriftRun:
+    """Check every stack (or ``options.stacks``) and write the drift directory. Raises InputError for bad
+    manifests; a stack whose check fails is recorded (``error``), not raised."""
+    started = time.perf_counter()
+    progress = on_progress or (lambda stack, phase: None)
+    inputs = load_inputs(options.manifests, options.config)
+    if options.synth:
+        from fleetform.synth import synthesize
+
+        synthesize(options.manifests, config_path=options.config, outdir=options.synth_dir)
+    wanted = set(options.stacks) if options.stacks else None
+    stacks = [s for s in inputs.stacks if wanted is None or s.name in wanted]
+    if wanted:
+        unknown = sorted(wanted - {s.name for s in inputs.stacks})
+        if unknown:
+            raise FleetformError(f"no stack named {', '.join(unknown)}")
+    out = options.out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    terraform = Terraform(env=dict(options.env))
+    index = PlanIndex(
+        kind="drift",
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        fleetform_version=__version__,
+        project=str(Path.cwd()),
+    )
+    lock = threading.Lock()
+
+    def one(stack: StackInput) -> StackDrift:
+        entry, found = _check(stack, options, terraform, out / stack.name, progress)
+        with lock:
+            index.stacks[stack.name] = entry
+        return found
+
+    with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
+        found = list(pool.map(one, stacks))
+    index.stacks = dict(sorted(index.stacks.items()))
+    write_index(out, index)
+    return DriftRun(out=out, stacks=found, seconds=time.perf_counter() - started)
+
+
+def _check(
+    stack: StackInput, options: DriftOptions, terraform: Terraform, target: Path, progress: Progress
+) -> tuple[StackEntry, StackDrift]:
+    workdir = options.synth_dir.resolve() / "stacks" / stack.name
+    target.mkdir(parents=True)
+    entry = StackEntry(
+        status="planned",
+        workdir=str(workdir),
+        application=stack.manifest.name,
+        cluster=stack.target.name,
+        manifest=stack.manifest.path,
+        backend=stack.site.state.backend,
+        networks=dict(stack.site.networks),
+    )
+    drift = StackDrift(stack.name)
+    try:
+        progress(stack.name, "init")
+        terraform.init(workdir)
+        state = terraform.show_json(workdir)
+        resources = _managed(state)
+        if not resources:
+            drift.undeployed = True
+            entry.message = "not deployed: nothing to compare"
+            progress(stack.name, "not deployed")
+            return entry, drift
+        progress(stack.name, "cluster")
+        with client_for(stack.target, insecure=options.insecure, environ=options.env) as client:
+            gone = missing(client, resources)
+        progress(stack.name, "refresh")
+        present = [r["address"] for r in resources if r["address"] not in gone]
+        plan: dict[str, Any] = {}
+        if present:
+            plan_file = target / "refresh.tfplan"
+            args = ["-refresh-only", "-lock=false"] + ([f"-target={a}" for a in present] if gone else [])
+            terraform.plan(workdir, out=plan_file, extra=args)
+            plan = terraform.show_json(workdir, plan_file)
+            plan_file.unlink(missing_ok=True)
+    except (FleetformError, ApiError) as exc:
+        entry.status = "failed"
+        entry.message = str(exc)
+        drift.error = str(exc)
+        (target / "error.txt").write_text(str(exc) + "\n", encoding="utf-8")
+        progress(stack.name, "failed")
+        return entry, drift
+    report = _report_plan(plan, state, resources, gone)
+    drift.deleted = sorted(gone)
+    drift.changed = sorted(rc["address"] for rc in report["resource_changes"] if rc["address"] not in gone)
+    entry.changes = drift.drifted
+    (target / PLAN_JSON).write_text(json.dumps(report, indent=1), encoding="utf-8")
+    progress(stack.name, "drift" if drift.drifted else "in sync")
+    return entry, drift
+
+
+def _managed(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    root = (state.get("values") or {}).get("root_module") or {}
+    return [r for r in root.get("resources") or [] if r.get("mode") == "managed"]
+
+
+def missing(client: HypercoreClient, resources: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The addresses whose objects no longer exist on the cluster (one list call per kind of object)."""
+    vms = {vm.uuid: vm for vm in client.list_vms()}
+    disks = {d.uuid for vm in vms.values() for d in vm.block_devs}
+    nics = {n.uuid for vm in vms.values() for n in vm.net_devs}
+    kinds: dict[str, Callable[[], set[str]]] = {
+        "hypercore_virtual_disk": lambda: {d.uuid for d in client.list_virtual_disks()},
+        "hypercore_iso": lambda: {i.uuid for i in client.list_isos()},
+    }
+    listed: dict[str, set[str]] = {}
+    gone = set()
+    for resource in resources:
+        kind = resource.get("type", "")
+        values = resource.get("values") or {}
+        if kind == "hypercore_vm":
+            exists = values.get("id") in vms
+        elif kind in ("hypercore_vm_boot_order", "hypercore_vm_power_state"):
+            exists = values.get("vm_uuid") in vms
+        elif kind == "hypercore_disk":
+            exists = values.get("id") in disks
+        elif kind == "hypercore_nic":
+            exists = values.get("id") in nics
+        elif kind in kinds:
+            if kind not in listed:
+                listed[kind] = kinds[kind]()
+            exists = values.get("id") in listed[kind]
+        else:
+            continue
+        if not exists:
+            gone.add(str(resource["address"]))
+    return gone
+
+
+def _report_plan(
+    plan: Mapping[str, Any], state: Mapping[str, Any], resources: Sequence[Mapping[str, Any]], gone: set[str]
+) -> dict[str, Any]:
+    """A plan document whose resource changes are the drift: ``resource_drift`` entries, and a delete for every
+    object found missing (with ``action_reason`` :data:`DELETED_OUTSIDE`)."""
+    changes = [dict(rc) for rc in plan.get("resource_drift") or [] if rc.get("mode") == "managed"]
+    for resource in resources:
+        address = str(resource["address"])
+        if address not in gone:
+            continue
+        changes.append(
+            {
+                "address": address,
+                "mode": "managed",
+                "type": resource.get("type"),
+                "name": resource.get("name"),
+                "provider_name": resource.get("provider_name"),
+                "action_reason": DELETED_OUTSIDE,
+                "change": {
+                    "actions": ["delete"],
+                    "before": resource.get("values"),
+                    "after": None,
+                    "after_unknown": {},
+                    "before_sensitive": resource.get("sensitive_values") or {},
+                    "after_sensitive": False,
+                },
+            }
+        )
+    return {
+        "format_version": plan.get("format_version") or state.get("format_version") or "1.2",
+        "terraform_version": plan.get("terraform_version") or state.get("terraform_version") or "",
+        "resource_changes": sorted(changes, key=lambda rc: str(rc["address"])),
+        "prior_state": {"values": state.get("values") or {}},
+        "planned_values": plan.get("planned_values") or {},
+        "configuration": plan.get("configuration") or {},
+    }
