@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: help setup system-packages test lint format types pytest synth validate bindings demo demo-stop clean
+.PHONY: help setup system-packages standin test lint format types pytest synth validate bindings demo demo-stop clean
 
 help:
 	@echo "make demo      setup, start the HyperCore simulator, cdktf deploy manifests/ to it, show the VMs"
@@ -29,7 +29,12 @@ help:
 	@echo "make synth     synthesize manifests/ into cdktf.out/"
 	@echo "make bindings  regenerate providers/hypercore from the provider schema"
 
-setup: $(VENV)/.synced node_modules/.installed system-packages
+setup: $(VENV)/.synced node_modules/.installed system-packages standin
+
+# The stand-in provider in a filesystem mirror (.fleetform/mirror) and the Terraform CLI configuration that
+# selects it (.fleetform/terraformrc); only the simulator mode points TF_CLI_CONFIG_FILE at it.
+standin: $(VENV)/.synced
+	@$(PY) -m fleetform.standin_provider.install --mirror .fleetform/mirror --cli-config .fleetform/terraformrc >/dev/null
 
 # Debian packages the project uses, installed only when missing: graphviz (fleetform graph --format svg)
 # and PostgreSQL (the tests of the pg state backend start a throwaway server).
