@@ -17,7 +17,7 @@ from rich.table import Table
 
 from fleetform.cli._app import ConfigOption, app, err, fail, out
 from fleetform.errors import FleetformError
-from fleetform.manifest.units import format_size
+from fleetform.manifest.units import human_size
 
 CDKTF = Path("node_modules") / ".bin" / "cdktf"
 
@@ -84,9 +84,9 @@ def demo(
             row["name"],
             row["state"],
             str(row["vcpu"]),
-            format_size(row["memory_bytes"]),
+            human_size(row["memory_bytes"]),
             row["machine_type"],
-            f"{len(disks)}: " + ", ".join(format_size(d) for d in disks) if disks else "0",
+            f"{len(disks)}: " + ", ".join(human_size(d) for d in disks) if disks else "0",
             ", ".join(str(v) for v in row["vlans"]) or "-",
         )
     out.print(table)

@@ -105,3 +105,12 @@ def bytes_to_mib(n: int) -> int:
     if n % MiB:
         raise ValueError(f"{n} bytes ({format_size(n)}) is not a whole number of MiB")
     return n // MiB
+
+
+def human_size(n: int) -> str:
+    """``n`` bytes for people, in the largest binary unit, to one decimal: ``50 GiB``, ``1.5 TiB``. Not exact
+    (``53688000000`` is ``50 GiB``): for tables, never for values that are parsed again."""
+    for name, factor in (("TiB", TiB), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= factor:
+            return f"{n / factor:.1f}".removesuffix(".0") + f" {name}"
+    return f"{n} B"

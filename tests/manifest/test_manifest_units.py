@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleetform.manifest.units import GiB, MiB, TiB, bytes_to_mib, format_size, parse_size
+from fleetform.manifest.units import GiB, MiB, TiB, bytes_to_mib, format_size, human_size, parse_size
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,11 @@ def test_bytes_to_mib_converts_whole_mib() -> None:
 def test_bytes_to_mib_rejects_partial_mib() -> None:
     with pytest.raises(ValueError, match="not a whole number of MiB"):
         bytes_to_mib(10**9)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(53688000000, "50 GiB"), (3 * 2**40 // 2, "1.5 TiB"), (2 * 2**30, "2 GiB"), (1536, "1.5 KiB"), (12, "12 B")],
+)
+def test_human_size_rounds_to_one_decimal_in_binary_units(n: int, text: str) -> None:
+    assert human_size(n) == text
