@@ -20,11 +20,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fleetform.errors import ApiBadRequest, ApiError, ApiStatusError, ApiTaskFailed
-from fleetform.hypercore import HypercoreClient, TaskResponse, TaskTag
 from fleetform.standin_provider.diagnostics import Call, Failure, crash
+
+if TYPE_CHECKING:  # the REST client (requests, pydantic) loads only when the provider is configured
+    from fleetform.hypercore import HypercoreClient, TaskResponse, TaskTag
 
 API = "/rest/v1"
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetform.errors import ApiError
-from fleetform.hypercore import HypercoreClient
 from fleetform.standin_provider.api import Api, Polling
 from fleetform.standin_provider.base import DataSource, Resource, text
 from fleetform.standin_provider.data_sources.nodes import NodesDataSource
@@ -34,6 +33,9 @@ from fleetform.standin_provider.resources.vm import VmResource
 from fleetform.standin_provider.resources.vm_boot_order import VmBootOrderResource
 from fleetform.standin_provider.resources.vm_power_state import VmPowerStateResource
 from fleetform.standin_provider.schema import ProviderSchema, load_schema
+
+if TYPE_CHECKING:
+    from fleetform.hypercore import HypercoreClient
 
 RESOURCES: dict[str, type[Resource]] = {
     cls.type_name: cls
@@ -69,7 +71,7 @@ class StandinProvider:
     def __init__(self, schema: ProviderSchema | None = None, environ: Mapping[str, str] | None = None):
         self.schema = schema or load_schema()
         self.environ = os.environ if environ is None else environ
-        self.client: HypercoreClient | None = None
+        self.client: HypercoreClient | None = None  # set by configure()
         self.polling = Polling(interval=_poll_interval(self.environ))
         missing = (set(self.schema.resources) - set(RESOURCES)) | (
             set(self.schema.data_sources) - set(DATA_SOURCES)
@@ -104,6 +106,9 @@ class StandinProvider:
                     "(fleetform stand-in: `host` needs http:// or https://)"
                 )
             ]
+        # Imported here: Terraform starts the provider for schemas alone (validate, show -json), which need no client.
+        from fleetform.hypercore import HypercoreClient
+
         client = HypercoreClient(
             host,
             settings["username"],

@@ -9,10 +9,6 @@ error pages included; the stand-in refuses a non-2xx answer instead of turning i
 
 from __future__ import annotations
 
-import requests
-
-from fleetform.hypercore.client import describe_error
-
 HTTP_TIMEOUT = (30, 600)
 
 
@@ -31,6 +27,11 @@ def fetch(url: str, *, absolute_file_path: bool) -> bytes:
 
 
 def _http(url: str) -> bytes:
+    # Imported here: Terraform also starts the provider for schemas alone, which need no HTTP.
+    import requests
+
+    from fleetform.hypercore.client import describe_error
+
     if not url.startswith(("http://", "https://")):
         scheme = url.split(":", 1)[0] if ":" in url else ""
         raise SourceError(f'Get "{url}": unsupported protocol scheme "{scheme}"')
