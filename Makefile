@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: help setup system-packages standin test lint format types pytest synth validate bindings demo demo-stop clean
+.PHONY: help setup system-packages standin test lint format types pytest synth validate bindings bench demo demo-stop clean
 
 help:
 	@echo "make demo      setup, start the HyperCore simulator, cdktf deploy manifests/ to it, show the VMs"
@@ -28,6 +28,7 @@ help:
 	@echo "make test      setup, then lint, types and the test suite"
 	@echo "make synth     synthesize manifests/ into cdktf.out/"
 	@echo "make bindings  regenerate providers/hypercore from the provider schema"
+	@echo "make bench     synth, plan and import at fleet size (about 30 min); writes bench/results.md"
 
 setup: $(VENV)/.synced node_modules/.installed system-packages standin
 
@@ -83,6 +84,10 @@ synth: setup
 
 bindings: setup
 	$(PY) tools/generate_bindings.py
+
+# Not part of make test: tens of minutes, and its figures belong to the machine that made them.
+bench: setup
+	$(PY) bench/run.py
 
 demo: setup
 	$(VENV)/bin/fleetform demo

@@ -20,6 +20,7 @@ Fn = cdk.Fn
 LocalBackend = cdk.LocalBackend
 PgBackend = cdk.PgBackend
 TerraformDataSource = cdk.TerraformDataSource
+TerraformElement = cdk.TerraformElement
 TerraformOutput = cdk.TerraformOutput
 TerraformProvider = cdk.TerraformProvider
 TerraformProviderGeneratorMetadata = cdk.TerraformProviderGeneratorMetadata
@@ -43,6 +44,7 @@ __all__ = [
     "LocalBackend",
     "PgBackend",
     "TerraformDataSource",
+    "TerraformElement",
     "TerraformOutput",
     "TerraformProvider",
     "TerraformProviderGeneratorMetadata",

@@ -1,7 +1,12 @@
 """Manifests + site configuration -> a cdktf App with one TerraformStack per application.
 
-``main.py`` (run by ``cdktf synth``) and ``fleetform synth`` both go through :func:`build_app`, so they write
-the same JSON.
+``main.py`` (run by ``cdktf synth``) and ``fleetform synth`` both build stacks with
+:func:`fleetform.stackbuild.prepare_stack`, :func:`~fleetform.stackbuild.render_stack` and
+:class:`ApplicationStack`, so they write the same JSON. Each application is rendered
+in Python first (:func:`fleetform.constructs.render.render_application`: every construct error of every
+manifest is known before cdktf starts) and handed to cdktf as one element (:class:`RenderedApplication`);
+``fast=False`` builds the per-resource ``Application`` construct instead (same JSON, and what
+``cdktf synth --hcl`` needs).
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from fleetform._cdktf import (
     TerraformStack,
     TerraformVariable,
 )
-from fleetform.constructs import Application, ApplicationProps
+from fleetform.constructs import Application, ApplicationProps, RenderedApplication
+from fleetform.constructs.render import Rendered
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, StackInput, load_inputs
-from fleetform.translate import application_props, credential_variables, pg_schema, state_file
+from fleetform.stackbuild import APPLICATION_ID, StackBuild, prepare_stack, render_stack
+from fleetform.translate import credential_variables
 from providers.hypercore.provider import HypercoreProvider
 
 DEFAULT_MANIFESTS = "manifests"
@@ -41,7 +48,14 @@ class ApplicationStack(TerraformStack):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, stack: StackInput, props: ApplicationProps, state: str
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stack: StackInput,
+        props: ApplicationProps,
+        state: str,
+        rendered: Rendered | None = None,
     ) -> None:
         super().__init__(scope, id)
         cluster = stack.target.cluster
@@ -72,7 +86,11 @@ class ApplicationStack(TerraformStack):
             PgBackend(self, conn_str="", schema_name=state).add_override("conn_str", None)
         else:
             LocalBackend(self, path=state)
-        self.application = Application(self, "app", props=props)
+        self.application: Application | RenderedApplication
+        if rendered is not None:
+            self.application = RenderedApplication(self, APPLICATION_ID, props=props, rendered=rendered)
+        else:
+            self.application = Application(self, APPLICATION_ID, props=props)
         if stack.imports:
             self._add_import_blocks(stack.imports)
 
@@ -82,11 +100,14 @@ class ApplicationStack(TerraformStack):
         One stack-level override, not ``import_from`` per resource (which runs ``terraform version`` each time).
         Kept after the apply: Terraform then finds the objects in state and plans nothing for them.
         """
-        present = {
-            f"{node.terraform_resource_type}.{node.friendly_unique_id}"
-            for node in self.node.find_all()
-            if isinstance(node, TerraformResource)
-        }
+        if isinstance(self.application, RenderedApplication):
+            present = set(self.application.resources)
+        else:
+            present = {
+                f"{node.terraform_resource_type}.{node.friendly_unique_id}"
+                for node in self.node.find_all()
+                if isinstance(node, TerraformResource)
+            }
         blocks = [
             {"to": address, "id": imports[address]} for address in sorted(imports) if address in present
         ]
@@ -100,30 +121,41 @@ def build_app(
     outdir: str | Path,
     final_outdir: str | Path | None = None,
     allow_data_loss: bool = False,
+    fast: bool = True,
 ) -> tuple[App, list[Issue]]:
     """The cdktf App for validated inputs, and the warnings raised while building it.
 
-    ``final_outdir`` is where the stacks will finally live (local state paths are relative to each stack's
-    working directory); it defaults to ``outdir``. Every construct error of every manifest is collected
-    before any stack is synthesized, so invalid input writes nothing.
+    ``final_outdir`` is where the stacks will finally live; it defaults to ``outdir``. Every construct error of
+    every manifest is collected before any stack is synthesized, so invalid input writes nothing. ``fast``:
+    each application as one :class:`RenderedApplication` element (default); False: the ``Application``
+    construct, one jsii object per resource.
     """
     final = Path(final_outdir or outdir).resolve()
-    app = App(outdir=str(outdir))
+    builds: list[StackBuild] = []
     issues: list[Issue] = []
-    warnings = list(inputs.warnings)
     for stack in inputs.stacks:
         try:
-            props, notes = application_props(
-                stack.manifest, stack.site, allow_data_loss=allow_data_loss, imports=stack.imports
+            build = prepare_stack(stack, final_outdir=final, allow_data_loss=allow_data_loss)
+            if fast:
+                render_stack(build)
+            builds.append(build)
+        except InputError as exc:
+            issues.extend(exc.issues)
+    if fast and issues:
+        raise InputError(issues)
+    app = App(outdir=str(outdir))
+    warnings = list(inputs.warnings)
+    for build in builds:
+        try:
+            built = ApplicationStack(
+                app,
+                build.name,
+                stack=build.stack,
+                props=build.props,
+                state=build.state,
+                rendered=build.rendered,
             )
-            warnings.extend(notes)
-            if stack.site.state.backend == "pg":
-                state = pg_schema(stack.site, stack.name)
-            else:
-                state = os.path.relpath(
-                    state_file(stack.site, stack.name).resolve(), final / "stacks" / stack.name
-                )
-            built = ApplicationStack(app, stack.name, stack=stack, props=props, state=state)
+            warnings.extend(build.notes)
             warnings.extend(built.application.warnings)
         except InputError as exc:
             issues.extend(exc.issues)
@@ -144,7 +176,9 @@ def main() -> None:
     try:
         inputs = load_inputs(manifest_paths_from_env(), os.environ.get("FLEETFORM_CONFIG"))
         allow = os.environ.get("FLEETFORM_ALLOW_DATA_LOSS", "") not in ("", "0", "false")
-        app, warnings = build_app(inputs, outdir=outdir, allow_data_loss=allow)
+        # cdktf synth --hcl asks every element for HCL, which only the per-resource constructs write.
+        hcl = os.environ.get("SYNTH_HCL_OUTPUT", "") in ("true", "1")
+        app, warnings = build_app(inputs, outdir=outdir, allow_data_loss=allow, fast=not hcl)
     except InputError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)

@@ -118,6 +118,9 @@ class PlanOptions:
     """Terraform ``-lock-timeout`` (e.g. ``5m``). Default: Terraform's (fail at once on a held lock)."""
     replace: Sequence[str] = ()
     """Addresses to rebuild (``-replace``), each ``ADDRESS`` or ``STACK:ADDRESS``."""
+    changed: bool = False
+    """Only the stacks whose Terraform JSON changed since it last planned without changes or was applied
+    (:func:`settled_hash`), and the stacks of deleted manifests. Default: False (every selected stack)."""
     project: Path = field(default_factory=Path.cwd)
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
@@ -175,10 +178,24 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
             config_path=options.config,
             outdir=synth_dir,
             allow_data_loss=options.allow_data_loss,
+            inputs=inputs,
         )
         warnings = list(result.warnings)
     notes: list[str] = []
     jobs = _jobs(options, inputs.stacks, inputs.site, synth_dir, notes)
+    if options.changed:
+        unchanged = [
+            job.name
+            for job in jobs
+            if not job.orphan and settled_hash(job.workdir) == config_hash(job.workdir)
+        ]
+        jobs = [job for job in jobs if job.name not in unchanged]
+        if unchanged:
+            count = len(unchanged)
+            notes.append(
+                f"{count} stack{'s' if count != 1 else ''} unchanged since the last plan without changes or "
+                "apply: not planned (--changed)"
+            )
     out = _absolute(options.out, options.project)
     _prepare_out(out, [job.name for job in jobs])
     terraform = Terraform(env=dict(options.env))
@@ -423,11 +440,7 @@ def _plan_one(
     plan_file = target / PLAN_FILE
     try:
         progress(job.name, "init")
-        if init_lock is not None:
-            with init_lock:
-                terraform.init(job.workdir)
-        else:
-            terraform.init(job.workdir)
+        initialized = _init(terraform, job.workdir, init_lock, reuse=True)
         progress(job.name, "plan")
         args = [
             "plan",
@@ -441,25 +454,46 @@ def _plan_one(
         args += [f"-replace={address}" for address in job.replace]
         args.append(f"-out={plan_file}")
         result = terraform.run(job.workdir, args, ok_codes=(0, 1, 2))
+        if result.code == 1 and not initialized and _NEEDS_INIT.search(result.stderr + result.stdout):
+            # The working directory was initialized for what this JSON asked before; not any more.
+            progress(job.name, "init")
+            _init(terraform, job.workdir, init_lock, reuse=False)
+            progress(job.name, "plan")
+            result = terraform.run(job.workdir, args, ok_codes=(0, 1, 2))
         if result.code == 1:
             _record_failure(entry, job, result, target)
+            _unsettle(job.workdir)
             progress(job.name, entry.status)
             return _finish(entry, started)
         entry.changes = result.code == 2
         progress(job.name, "show")
-        shown = terraform.run(job.workdir, ["show", "-json", "-no-color", str(plan_file)])
+        # What `terraform show` prints for a plan without changes is what the plan printed, less its progress.
+        text = None if entry.changes else _no_changes_text(result.stdout)
+        show_json = ["show", "-json", "-no-color", str(plan_file)]
+        if text is not None:
+            shown = terraform.run(job.workdir, show_json)
+        else:
+            # Both read only the saved plan (and the provider schemas): run them side by side.
+            with ThreadPoolExecutor(max_workers=2) as shows:
+                as_json = shows.submit(terraform.run, job.workdir, show_json)
+                as_text = shows.submit(terraform.run, job.workdir, ["show", "-no-color", str(plan_file)])
+                shown, text = as_json.result(), as_text.result().stdout
         (target / PLAN_JSON).write_text(shown.stdout, encoding="utf-8")
-        text = terraform.run(job.workdir, ["show", "-no-color", str(plan_file)])
-        (target / PLAN_TEXT).write_text(text.stdout, encoding="utf-8")
+        (target / PLAN_TEXT).write_text(text, encoding="utf-8")
         plan = parse_plan(json.loads(shown.stdout))
     except (FleetformError, json.JSONDecodeError) as exc:
         entry.status = "failed"
         entry.message = str(exc)
         (target / ERROR_TEXT).write_text(str(exc) + "\n", encoding="utf-8")
         plan_file.unlink(missing_ok=True)
+        _unsettle(job.workdir)
         progress(job.name, "failed")
         return _finish(entry, started)
     entry.status = "planned"
+    if not entry.changes and not job.orphan:
+        _settle(job.workdir, entry.config_hash)
+    elif not job.orphan:
+        _unsettle(job.workdir)
     if job.orphan and not entry.changes:
         entry.message = "no resources in its state: nothing to destroy"
     losses = [loss for loss in disk_losses(plan) if loss.data and not _loss_allowed(loss, job, options)]
@@ -750,6 +784,8 @@ def _apply_one(
         progress(stack.name, "failed")
         return ApplyOutcome(stack.name, False, f"terraform apply failed:\n{error_text(output)}")
     stack.entry.applied = _now()
+    if not stack.entry.orphan and stack.entry.config_hash:
+        _settle(workdir, stack.entry.config_hash)
     progress(stack.name, "done")
     closing = next(
         (line.strip() for line in reversed(result.stdout.splitlines()) if line.startswith("Apply complete!")),
@@ -764,6 +800,104 @@ def _restore_config(config_dir: Path, workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     for item in config_dir.glob("*.tf.json"):
         shutil.copy2(item, workdir / item.name)
+
+
+# What `terraform show -no-color` prints for a saved plan without changes (Terraform 1.x).
+NO_CHANGES = (
+    "\nNo changes. Your infrastructure matches the configuration.\n\n"
+    "Terraform has compared your real infrastructure against your configuration\n"
+    "and found no differences, so no changes are needed.\n"
+)
+# The progress lines `terraform plan` prints while it refreshes resources and reads data sources.
+_PROGRESS = re.compile(
+    r"^(?:data\.)?[A-Za-z0-9_]+\.[^\s:]+(?:\[[^\]]*\])?: "
+    r"(?:Refreshing state\.\.\.|Reading\.\.\.|Read complete after )[^\n]*\n",
+    re.M,
+)
+
+
+def _no_changes_text(plan_output: str) -> str | None:
+    """``terraform show``'s text of a plan without changes, when ``terraform plan`` printed exactly that and its
+    progress lines; None otherwise (e.g. notes about objects changed outside Terraform, warnings)."""
+    text = _PROGRESS.sub("", plan_output)
+    return text if text == NO_CHANGES else None
+
+
+# --- working directories: init once, and what was settled ------------------------------------------------
+
+INIT_MARKER = Path(".terraform") / "fleetform-init.json"
+SETTLED = ".fleetform-settled.json"
+# Terraform's errors when a working directory needs `terraform init` (again).
+_NEEDS_INIT = re.compile(
+    r"terraform init|Backend initialization required|Inconsistent dependency lock file|"
+    r"Required plugins are not installed|Missing required provider|Module not installed|"
+    r"Backend configuration changed"
+)
+
+
+def _init(terraform: Terraform, workdir: Path, lock: threading.Lock | None, *, reuse: bool) -> bool:
+    """``terraform init`` unless ``reuse`` and the working directory was initialized (by fleetform) for the same
+    ``terraform`` block (backend, required providers), CLI configuration, plugin cache and binary. Returns
+    True when init ran. Terraform itself refuses to plan in a directory whose backend or lock file no longer
+    fits; the caller then runs init again."""
+    fingerprint = _init_fingerprint(terraform, workdir)
+    marker = workdir / INIT_MARKER
+    if reuse and fingerprint is not None and (workdir / ".terraform.lock.hcl").is_file():
+        try:
+            if json.loads(marker.read_text(encoding="utf-8")).get("fingerprint") == fingerprint:
+                return False
+        except (OSError, ValueError, AttributeError):
+            pass
+    if lock is not None:
+        with lock:
+            terraform.init(workdir)
+    else:
+        terraform.init(workdir)
+    if fingerprint is not None and marker.parent.is_dir():
+        marker.write_text(json.dumps({"fingerprint": fingerprint}) + "\n", encoding="utf-8")
+    return True
+
+
+def _init_fingerprint(terraform: Terraform, workdir: Path) -> str | None:
+    """What ``terraform init`` installed a working directory for; None when fleetform cannot tell."""
+    env = terraform.env
+    if env.get("TF_DATA_DIR"):
+        return None
+    digest = hashlib.sha256(f"{terraform.binary}\0{env.get('TF_PLUGIN_CACHE_DIR', '')}\0".encode())
+    cli_config = env.get("TF_CLI_CONFIG_FILE") or env.get("TERRAFORM_CONFIG") or ""
+    digest.update(cli_config.encode() + b"\0")
+    try:
+        if cli_config:
+            digest.update(Path(cli_config).read_bytes())
+        for path in sorted(workdir.glob("*.tf.json")):
+            block = json.loads(path.read_text(encoding="utf-8")).get("terraform")
+            digest.update(path.name.encode() + b"\0" + json.dumps(block, sort_keys=True).encode() + b"\0")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return "sha256:" + digest.hexdigest()
+
+
+def settled_hash(workdir: Path) -> str | None:
+    """The :func:`config_hash` of the Terraform JSON that last planned without changes in ``workdir``, or was
+    last applied there; None when unknown, or when a plan since had changes or failed. ``--changed`` skips a
+    stack whose JSON still has this hash: nothing fleetform manages changed since the cluster matched it (what
+    changed on the cluster itself is ``fleetform drift``'s to find)."""
+    try:
+        value = json.loads((workdir / SETTLED).read_text(encoding="utf-8")).get("config_hash")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _settle(workdir: Path, hash_: str) -> None:
+    if workdir.is_dir():
+        (workdir / SETTLED).write_text(
+            json.dumps({"config_hash": hash_, "at": _now()}) + "\n", encoding="utf-8"
+        )
+
+
+def _unsettle(workdir: Path) -> None:
+    (workdir / SETTLED).unlink(missing_ok=True)
 
 
 # --- small helpers ----------------------------------------------------------------------------------------

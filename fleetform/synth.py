@@ -3,21 +3,34 @@
 Synthesis happens in a scratch directory next to ``DIR``; only when every stack synthesized are the files moved
 into place, one atomic rename each, so a failed synth leaves the previous output (and each stack's
 ``.terraform`` working files) untouched.
+
+Stacks whose inputs did not change since the last synth into ``DIR`` keep their file
+(:mod:`fleetform.synth_cache`); only the others are built, each application rendered in Python and handed to
+cdktf as one element (:mod:`fleetform.app`). When no stack needs building, cdktf (and its Node process) is not
+started at all. Cached or not, the files are byte for byte the same.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from fleetform.app import build_app
-from fleetform.errors import Issue
-from fleetform.inputs import load_inputs
+from fleetform._stablejson import stringify
+from fleetform.constructs._plan import construct_id
+from fleetform.errors import InputError, Issue
+from fleetform.inputs import Inputs, load_inputs
+from fleetform.synth_cache import STACK_FILE, SynthCache, enabled_by_env, props_data
 
-STACK_FILE = "cdk.tf.json"
+if TYPE_CHECKING:
+    from fleetform.stackbuild import StackBuild
+
+MANIFEST = "manifest.json"
 
 
 @dataclass
@@ -27,6 +40,8 @@ class SynthResult:
     outdir: Path
     stacks: list[str]
     warnings: list[Issue]
+    reused: list[str] = field(default_factory=list)
+    """Stacks whose ``cdk.tf.json`` was kept from the previous synth, their inputs unchanged."""
 
     def stack_file(self, stack: str) -> Path:
         """The synthesized Terraform JSON of one stack."""
@@ -39,35 +54,130 @@ def synthesize(
     config_path: str | Path | None = None,
     outdir: str | Path,
     allow_data_loss: bool = False,
+    cache: bool | None = None,
+    inputs: Inputs | None = None,
 ) -> SynthResult:
     """Validate, build and synthesize every manifest; raise InputError (writing nothing) on bad input.
 
-    ``allow_data_loss`` leaves out the ``prevent_destroy`` that guards every data disk."""
-    inputs = load_inputs(manifest_paths, config_path)
+    ``allow_data_loss`` leaves out the ``prevent_destroy`` that guards every data disk. ``cache``: keep the
+    stacks whose inputs did not change (default: yes, unless ``FLEETFORM_SYNTH_CACHE=off``). ``inputs``: what
+    :func:`fleetform.inputs.load_inputs` returned for these paths, when the caller has it already."""
+    from fleetform.stackbuild import prepare_stack, render_stack
+
+    if inputs is None:
+        inputs = load_inputs(manifest_paths, config_path)
     out = Path(outdir).resolve()
+    use_cache = enabled_by_env() if cache is None else cache
+    index = SynthCache.load(out) if use_cache else SynthCache(out)
+    builds: list[tuple[str, StackBuild]] = []  # (directory, build)
+    keys: dict[str, str] = {}
+    reused: dict[str, list[Issue]] = {}
+    issues: list[Issue] = []
+    owners: dict[str, str] = {}
+    for stack in inputs.stacks:
+        # A stack's directory (and its name in manifest.json) is its construct id: a "/" becomes "--".
+        directory = construct_id(stack.name)
+        if owners.setdefault(directory, stack.name) != stack.name:
+            issues.append(
+                _same_directory(stack.manifest.locate("metadata", "name"), owners[directory], stack.name)
+            )
+            continue
+        try:
+            build = prepare_stack(stack, final_outdir=out, allow_data_loss=allow_data_loss)
+            keys[directory] = index.key(directory, _key_inputs(build))
+            entry = index.reusable(directory, keys[directory])
+            if entry is not None:
+                reused[directory] = entry.warnings
+            else:
+                render_stack(build)
+            builds.append((directory, build))
+        except InputError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise InputError(issues)
+    warnings = list(inputs.warnings)
+    for directory, build in builds:
+        warnings.extend(build.notes)
+        if directory in reused:
+            warnings.extend(reused[directory])
+        elif build.rendered is not None:
+            warnings.extend(build.rendered.warnings)
+    fresh = [(d, b) for d, b in builds if d not in reused]
+
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        app, warnings = build_app(inputs, outdir=scratch, final_outdir=out, allow_data_loss=allow_data_loss)
-        app.synth()
-        stacks = _install(scratch, out)
+        written: dict[str, Any] = {}
+        if fresh:
+            _synth_with_cdktf([b for _, b in fresh], scratch)
+            written = json.loads((scratch / MANIFEST).read_text(encoding="utf-8"))
+            index.version = written.get("version", index.version)
+        stacks = sorted(d for d, _ in builds)
+        _install(scratch, out, stacks, written, index)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return SynthResult(outdir=out, stacks=stacks, warnings=warnings)
+    for directory, build in fresh:
+        assert build.rendered is not None
+        index.record(directory, keys[directory], written["stacks"][directory], build.rendered.warnings)
+    index.save(stacks)
+    return SynthResult(
+        outdir=out, stacks=stacks, warnings=list(dict.fromkeys(warnings)), reused=sorted(reused)
+    )
 
 
-def _install(scratch: Path, out: Path) -> list[str]:
-    """Move freshly synthesized stacks into ``out``, keep their working files, drop stacks no longer in the app."""
-    new_stacks = sorted(p.name for p in (scratch / "stacks").iterdir() if p.is_dir())
+def _key_inputs(build: StackBuild) -> dict[str, Any]:
+    """Everything a stack's JSON depends on besides the code (see :mod:`fleetform.synth_cache`)."""
+    cluster = build.stack.target.cluster
+    return {
+        "name": build.name,
+        "cluster": None if cluster is None else {"name": cluster.name, "host": cluster.host},
+        "backend": build.stack.site.state.backend,
+        "state": build.state,
+        "imports": sorted(build.stack.imports.items()),
+        "props": props_data(build.props),
+    }
+
+
+def _synth_with_cdktf(builds: Sequence[StackBuild], scratch: Path) -> None:
+    from fleetform._cdktf import App
+    from fleetform.app import ApplicationStack
+
+    app = App(outdir=str(scratch))
+    for build in builds:
+        ApplicationStack(
+            app, build.name, stack=build.stack, props=build.props, state=build.state, rendered=build.rendered
+        )
+    app.synth()
+
+
+def _install(
+    scratch: Path, out: Path, stacks: Sequence[str], written: dict[str, Any], index: SynthCache
+) -> None:
+    """Move freshly synthesized stacks into ``out`` (keeping their working files and the stacks taken from the
+    cache), write ``manifest.json`` for every stack, drop stacks no longer in the app."""
+    fresh = written.get("stacks", {})
     (out / "stacks").mkdir(parents=True, exist_ok=True)
-    for stack in new_stacks:
+    for stack in fresh:
         target = out / "stacks" / stack
         target.mkdir(exist_ok=True)
         for item in (scratch / "stacks" / stack).iterdir():
             item.replace(target / item.name)
-    (scratch / "manifest.json").replace(out / "manifest.json")
+    if fresh and len(fresh) == len(stacks):
+        (scratch / MANIFEST).replace(out / MANIFEST)
+    else:
+        entries = {s: fresh[s] if s in fresh else index.entries[s].manifest for s in stacks}
+        version = index.version or metadata.version("cdktf")
+        (out / MANIFEST).write_text(stringify({"stacks": entries, "version": version}), encoding="utf-8")
     # cdktf synth removes the directories of stacks that left the app; do the same so both outputs agree.
     for old in (out / "stacks").iterdir():
-        if old.is_dir() and old.name not in new_stacks:
+        if old.is_dir() and old.name not in stacks:
             shutil.rmtree(old)
-    return new_stacks
+
+
+def _same_directory(where: Any, first: str, second: str) -> Issue:
+    return Issue(
+        where,
+        f"stacks '{first}' and '{second}' would share the directory stacks/{construct_id(first)} ('/' is "
+        "written as '--')",
+        "rename one of the applications",
+    )

@@ -90,6 +90,14 @@ def plan(
             "branch's cdktf.out), plus the stacks it has and this one does not (deleted manifests).",
         ),
     ] = None,
+    only_changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="Only stacks whose synthesized Terraform JSON changed since they last planned without changes "
+            "or were applied (recorded in each stack's directory), plus the stacks of deleted manifests.",
+        ),
+    ] = False,
     all_stacks: Annotated[
         bool,
         typer.Option(
@@ -116,6 +124,10 @@ def plan(
 
     paths = manifests or [Path("manifests")]
     env = dict(os.environ)
+    if only_changed and changed_from is not None:
+        raise fail(
+            FleetformError("--changed and --changed-from choose stacks in two different ways; use one")
+        )
     try:
         if simulator:
             from fleetform.embedded import prepare
@@ -165,6 +177,7 @@ def plan(
             parallelism=parallelism,
             lock_timeout=lock_timeout,
             replace=replace or (),
+            changed=only_changed,
             env=env,
         )
         with Progress(

@@ -8,10 +8,18 @@ in :mod:`fleetform.constructs.props`; every optional field documents its default
     vm = VirtualMachine(stack, "jumphost", props=VirtualMachineProps(name="jumphost", cpu=1, ...))
 
 Sizes are bytes (memory a whole MiB). ``examples/library_app/main.py`` is a complete app.
+``RenderedApplication`` writes the same JSON as ``Application`` as one cdktf element (much faster for big
+stacks, no child constructs).
+
+The constructs are imported on first use, so that the props (and fleetform's code that only builds props)
+never start cdktf's jsii kernel.
 """
 
-from fleetform.constructs.application import Application
-from fleetform.constructs.image import DiskImage
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from fleetform.constructs.props import (
     ApplicationProps,
     CloudInit,
@@ -20,7 +28,19 @@ from fleetform.constructs.props import (
     NicProps,
     VirtualMachineProps,
 )
-from fleetform.constructs.vm import VirtualMachine
+
+if TYPE_CHECKING:
+    from fleetform.constructs.application import Application
+    from fleetform.constructs.image import DiskImage
+    from fleetform.constructs.rendered import RenderedApplication
+    from fleetform.constructs.vm import VirtualMachine
+
+_CONSTRUCTS = {
+    "Application": "fleetform.constructs.application",
+    "DiskImage": "fleetform.constructs.image",
+    "RenderedApplication": "fleetform.constructs.rendered",
+    "VirtualMachine": "fleetform.constructs.vm",
+}
 
 __all__ = [
     "Application",
@@ -30,6 +50,14 @@ __all__ = [
     "DiskImageProps",
     "DiskProps",
     "NicProps",
+    "RenderedApplication",
     "VirtualMachine",
     "VirtualMachineProps",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _CONSTRUCTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

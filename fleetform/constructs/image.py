@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from fleetform.addresses import logical_id
-from fleetform.constructs._text import literal
+from fleetform.constructs._plan import plan_image
 from fleetform.constructs.props import DiskImageProps
 from providers.hypercore.iso import Iso
 from providers.hypercore.virtual_disk import VirtualDisk
@@ -23,16 +22,13 @@ class DiskImage(Construct):
     def __init__(self, scope: Construct, id: str, *, props: DiskImageProps) -> None:
         super().__init__(scope, id)
         self.props = props
+        plan = plan_image(id, props)
         self.resource: VirtualDisk | Iso
-        if props.format == "iso":
-            self.resource = Iso(
-                self, "Resource", name=literal(props.cluster_name), source_url=literal(props.source_url)
-            )
+        if plan.type == "hypercore_iso":
+            self.resource = Iso(self, "Resource", **plan.attributes)
         else:
-            self.resource = VirtualDisk(
-                self, "Resource", name=literal(props.cluster_name), source_url=literal(props.source_url)
-            )
-        self.resource.override_logical_id(logical_id(id))
+            self.resource = VirtualDisk(self, "Resource", **plan.attributes)
+        self.resource.override_logical_id(plan.logical_id)
 
     @property
     def is_iso(self) -> bool:

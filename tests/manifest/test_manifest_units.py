@@ -90,7 +90,13 @@ def test_bytes_to_mib_rejects_partial_mib() -> None:
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(53688000000, "50 GiB"), (3 * 2**40 // 2, "1.5 TiB"), (2 * 2**30, "2 GiB"), (1536, "1.5 KiB"), (12, "12 B")],
+    [
+        (53688000000, "50 GiB"),
+        (3 * 2**40 // 2, "1.5 TiB"),
+        (2 * 2**30, "2 GiB"),
+        (1536, "1.5 KiB"),
+        (12, "12 B"),
+    ],
 )
 def test_human_size_rounds_to_one_decimal_in_binary_units(n: int, text: str) -> None:
     assert human_size(n) == text

@@ -1,0 +1,87 @@
+"""cProfile of one synth, summarized as JSON: where the time goes and how many jsii messages it took.
+
+    .venv/bin/python bench/profile_synth.py DIR --mode fast|constructs [--top 12]
+
+DIR holds ``fleetform.yaml`` and ``manifests/`` (``bench/fleetgen.py``). ``fast`` is ``fleetform synth`` today
+(no synth cache: every stack built, each application rendered in Python and handed to cdktf as one element);
+``constructs`` is the per-resource construct path that ``fleetform synth`` used before (``Application`` with one
+jsii object per resource, ``build_app(fast=False)``), the same JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# The phases a summary names: (label, file the function is in, function name). Calls and cumulative seconds of
+# each; the same list for both modes, so that their summaries read side by side.
+PHASES = (
+    ("load_inputs: parse, render, validate", "fleetform/inputs.py", "load_inputs"),
+    ("render_application (Python)", "fleetform/constructs/render.py", "render_application"),
+    ("ApplicationStack (constructs)", "fleetform/app.py", "__init__"),
+    ("- Application", "fleetform/constructs/application.py", "__init__"),
+    ("- VirtualMachine", "fleetform/constructs/vm.py", "__init__"),
+    ("- jsii object creations", "jsii/_kernel/__init__.py", "create"),
+    ("- override_logical_id", "cdktf/__init__.py", "override_logical_id"),
+    ("- get_string_attribute (references)", "cdktf/__init__.py", "get_string_attribute"),
+    ("- typeguard checks", "cdktf/__init__.py", "check_type"),
+    ("App.synth", "cdktf/__init__.py", "synth"),
+    ("- callbacks from Node", "jsii/_kernel/__init__.py", "sync_complete"),
+    ("jsii messages (round trips)", "jsii/_kernel/providers/process.py", "send"),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--mode", choices=("fast", "constructs"), required=True)
+    args = parser.parse_args()
+    out = Path(tempfile.mkdtemp(prefix="fleetform-profile-"))
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    try:
+        profiler.enable()
+        if args.mode == "fast":
+            from fleetform.synth import synthesize
+
+            synthesize(
+                [args.directory / "manifests"],
+                config_path=args.directory / "fleetform.yaml",
+                outdir=out,
+                cache=False,
+            )
+        else:
+            from fleetform.app import build_app
+            from fleetform.inputs import load_inputs
+
+            inputs = load_inputs([args.directory / "manifests"], args.directory / "fleetform.yaml")
+            app, _ = build_app(inputs, outdir=out, fast=False)
+            app.synth()
+        profiler.disable()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    found: dict[str, list[float]] = {label: [0, 0.0] for label, _, _ in PHASES}
+    for (path, _line, name), (_cc, ncalls, _tt, cumtime, _callers) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        for label, where, function in PHASES:
+            if path.endswith(where) and name == function:
+                found[label][0] += ncalls
+                found[label][1] = max(found[label][1], cumtime)  # recursion counts each frame; keep the outer
+    phases = [{"phase": label, "calls": int(c), "seconds": round(t, 2)} for label, (c, t) in found.items()]
+    print(json.dumps({"mode": args.mode, "seconds": round(seconds, 2), "phases": phases}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""One stack on its way to cdktf: its application's props, its state location, its rendered Terraform JSON.
+
+Everything here is plain Python (no cdktf, so no jsii kernel): ``fleetform synth`` prepares every stack and
+computes its cache key before deciding whether cdktf needs to start at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fleetform.constructs._plan import construct_id
+from fleetform.constructs.props import ApplicationProps
+from fleetform.constructs.render import Rendered, render_application
+from fleetform.errors import Issue
+from fleetform.inputs import StackInput
+from fleetform.translate import application_props, pg_schema, state_file
+
+APPLICATION_ID = "app"
+"""The construct id of the application in its stack (part of every construct path in the ``//`` metadata)."""
+
+
+@dataclass
+class StackBuild:
+    """One stack on its way to cdktf: its input, the props of its application, where its state lives."""
+
+    stack: StackInput
+    props: ApplicationProps
+    state: str
+    """The local backend's path (relative to the stack's working directory), or the pg schema."""
+    notes: list[Issue] = field(default_factory=list)
+    """Warnings about what fleetform decided for the application (see :func:`fleetform.translate.application_props`)."""
+    rendered: Rendered | None = None
+    """The application's Terraform JSON, once :func:`render_stack` ran."""
+
+    @property
+    def name(self) -> str:
+        return self.stack.name
+
+    @property
+    def warnings(self) -> list[Issue]:
+        """The notes, then the construct warnings (rounded disk sizes) once rendered."""
+        return [*self.notes, *(self.rendered.warnings if self.rendered is not None else [])]
+
+
+def prepare_stack(stack: StackInput, *, final_outdir: Path, allow_data_loss: bool = False) -> StackBuild:
+    """Props and state location of one stack; raises InputError for what the site cannot resolve.
+    ``final_outdir`` is where the stacks will finally live (local state paths are relative to each stack's
+    working directory)."""
+    props, notes = application_props(
+        stack.manifest, stack.site, allow_data_loss=allow_data_loss, imports=stack.imports
+    )
+    if stack.site.state.backend == "pg":
+        state = pg_schema(stack.site, stack.name)
+    else:
+        state = os.path.relpath(
+            state_file(stack.site, stack.name).resolve(), final_outdir / "stacks" / stack.name
+        )
+    return StackBuild(stack, props, state, notes)
+
+
+def render_stack(build: StackBuild) -> None:
+    """Render the stack's application in Python (no cdktf); raises InputError where the constructs would."""
+    build.rendered = render_application(build.props, f"{construct_id(build.name)}/{APPLICATION_ID}")
