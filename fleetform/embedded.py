@@ -144,10 +144,9 @@ def start(
         str(paths.port_file),
         "--data",
         str(paths.data),
-        "--username",
-        username,
-        "--password",
-        password,
+        # One argument each: a generated password may start with "-", which argparse would take for an option.
+        f"--username={username}",
+        f"--password={password}",
     ]
     if site is not None:
         command += ["--site", str(site)]

@@ -155,3 +155,22 @@ def test_python_module_prints_listening_line(tmp_path: Path) -> None:
         stdout, _ = process.communicate(timeout=15)
     assert process.returncode == 0
     assert stdout.startswith(f"fleetform simulator listening on http://127.0.0.1:{port}\n")
+
+
+def test_embedded_start_accepts_a_password_that_starts_with_a_dash(tmp_path: Path) -> None:
+    # embedded.start makes a random password (token_urlsafe), which starts with "-" one time in 64.
+    from fleetform import embedded
+
+    paths = embedded.Paths(tmp_path)
+    simulator, started = embedded.start(paths, password="-dash-first")
+    try:
+        assert started
+        session = requests.post(
+            f"{simulator.url}/rest/v1/login",
+            json={"username": simulator.username, "password": "-dash-first"},
+            timeout=10,
+        )
+        assert session.status_code == 200, session.text
+        assert "sessionID" in session.cookies
+    finally:
+        assert embedded.stop(paths)
