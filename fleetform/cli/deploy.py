@@ -57,18 +57,34 @@ def _environment(
     return env, config
 
 
-def _deploy(
-    *,
-    manifests: list[Path] | None,
-    outdir: Path,
-    stacks: list[str] | None,
-    config: Path | None,
-    simulator: bool,
-    parallelism: int,
-    concurrency: int,
-    allow_data_loss: bool,
+def _report(verb: str, outcomes: list[Any], total: int, started: float) -> None:
+    for outcome in outcomes:
+        if outcome.ok:
+            out.print(f"[green]✔[/] {outcome.stack}: {outcome.summary}", highlight=False)
+        else:
+            out.print(f"[red]✘[/] {outcome.stack}", highlight=False)
+            err.print(outcome.summary, style="red", markup=False)
+    failed = [o.stack for o in outcomes if not o.ok]
+    elapsed = time.perf_counter() - started
+    if failed:
+        err.print(f"{verb} failed for {', '.join(failed)} ({elapsed:.1f} s)", style="red")
+        raise typer.Exit(1)
+    err.print(f"{verb}: {total} stack{'s' if total != 1 else ''} in {elapsed:.1f} s", style="green")
+
+
+@app.command()
+def deploy(
+    manifests: ManifestsOption = None,
+    outdir: OutOption = Path("cdktf.out"),
+    stacks: StacksOption = None,
+    config: ConfigOption = None,
+    simulator: SimulatorOption = False,
+    parallelism: ParallelismOption = 1,
+    concurrency: ConcurrencyOption = 1,
+    allow_data_loss: AllowDataLossOption = False,
 ) -> None:
-    """Plan every stack, refuse what the data-loss guard refuses, then apply exactly those plans."""
+    """Synthesize, plan and apply every stack, like `cdktf deploy`: each applies exactly its plan, and a plan
+    that would destroy a data disk is refused (nothing is applied) unless --allow-data-loss."""
     from fleetform.plans import PlanOptions, apply_plans, plan_stacks
 
     started = time.perf_counter()
@@ -105,17 +121,18 @@ def _deploy(
     _report("deploy", outcomes, len(run.index.stacks), started)
 
 
-def _destroy(
-    *,
-    manifests: list[Path] | None,
-    outdir: Path,
-    stacks: list[str] | None,
-    config: Path | None,
-    simulator: bool,
-    parallelism: int,
-    concurrency: int,
-    allow_data_loss: bool,
+@app.command()
+def destroy(
+    manifests: ManifestsOption = None,
+    outdir: OutOption = Path("cdktf.out"),
+    stacks: StacksOption = None,
+    config: ConfigOption = None,
+    simulator: SimulatorOption = False,
+    parallelism: ParallelismOption = 1,
+    concurrency: ConcurrencyOption = 1,
+    allow_data_loss: AllowDataLossOption = False,
 ) -> None:
+    """Synthesize and destroy every stack's resources (terraform destroy -auto-approve)."""
     from fleetform.deploy import run_stacks, stack_dirs
     from fleetform.synth import synthesize
     from fleetform.terraform import Terraform
@@ -138,67 +155,3 @@ def _destroy(
             style="red",
         )
     _report("destroy", outcomes, len(outcomes), started)
-
-
-def _report(verb: str, outcomes: list[Any], total: int, started: float) -> None:
-    for outcome in outcomes:
-        if outcome.ok:
-            out.print(f"[green]✔[/] {outcome.stack}: {outcome.summary}", highlight=False)
-        else:
-            out.print(f"[red]✘[/] {outcome.stack}", highlight=False)
-            err.print(outcome.summary, style="red", markup=False)
-    failed = [o.stack for o in outcomes if not o.ok]
-    elapsed = time.perf_counter() - started
-    if failed:
-        err.print(f"{verb} failed for {', '.join(failed)} ({elapsed:.1f} s)", style="red")
-        raise typer.Exit(1)
-    err.print(f"{verb}: {total} stack{'s' if total != 1 else ''} in {elapsed:.1f} s", style="green")
-
-
-@app.command()
-def deploy(
-    manifests: ManifestsOption = None,
-    outdir: OutOption = Path("cdktf.out"),
-    stacks: StacksOption = None,
-    config: ConfigOption = None,
-    simulator: SimulatorOption = False,
-    parallelism: ParallelismOption = 1,
-    concurrency: ConcurrencyOption = 1,
-    allow_data_loss: AllowDataLossOption = False,
-) -> None:
-    """Synthesize, plan and apply every stack, like `cdktf deploy`: each applies exactly its plan, and a plan
-    that would destroy a data disk is refused (nothing is applied) unless --allow-data-loss."""
-    _deploy(
-        manifests=manifests,
-        outdir=outdir,
-        stacks=stacks,
-        config=config,
-        simulator=simulator,
-        parallelism=parallelism,
-        concurrency=concurrency,
-        allow_data_loss=allow_data_loss,
-    )
-
-
-@app.command()
-def destroy(
-    manifests: ManifestsOption = None,
-    outdir: OutOption = Path("cdktf.out"),
-    stacks: StacksOption = None,
-    config: ConfigOption = None,
-    simulator: SimulatorOption = False,
-    parallelism: ParallelismOption = 1,
-    concurrency: ConcurrencyOption = 1,
-    allow_data_loss: AllowDataLossOption = False,
-) -> None:
-    """Synthesize and destroy every stack's resources (terraform destroy -auto-approve)."""
-    _destroy(
-        manifests=manifests,
-        outdir=outdir,
-        stacks=stacks,
-        config=config,
-        simulator=simulator,
-        parallelism=parallelism,
-        concurrency=concurrency,
-        allow_data_loss=allow_data_loss,
-    )
