@@ -5,9 +5,13 @@ No authentication: the simulator listens on 127.0.0.1 by default and is a test t
 - ``GET /admin/info``: URL paths, credentials, data directory, timing.
 - ``GET /admin/actions``: every power action, oldest first: ``{seq, time, virDomainUUID, name, actionType,
   state, desiredDisposition, taskTag, error}`` (``state`` is the VM's state right after the request).
-- ``GET /admin/requests[?all=true]``: the ``/rest/v1`` requests served, oldest first:
-  ``{seq, time, method, path, query, status}``; mutating ones only unless ``all=true``.
-  ``DELETE /admin/requests`` empties the log (it is in memory, the last 10000 requests).
+- ``GET /admin/requests[?all=true]``: the request recorder: every ``/rest/v1`` request served, oldest first,
+  ``{seq, time, method, path, query, body, bodySize, status}``; mutating ones only unless ``all=true``.
+  ``path`` is exactly as sent (percent-encoding and a trailing slash kept, query left out), ``query`` the raw
+  query string (``""`` if none), ``body`` the decoded JSON body (``null`` without one; a body that is not JSON
+  as its text). A binary upload (``application/octet-stream``) is not kept: ``body`` is ``null`` and
+  ``bodySize`` its ``Content-Length`` (else ``bodySize`` is the body's length in bytes). The login password
+  is recorded as ``"<redacted>"``. ``DELETE /admin/requests`` empties the log (in memory, the last 10000).
 - ``GET /admin/faults``, ``POST /admin/faults`` (body: a :class:`FaultSpec`; answers the fault with its
   ``id``), ``DELETE /admin/faults`` (all), ``DELETE /admin/faults/{id}``.
 - ``GET /admin/vlans``: the seeded VLANs ``[{vlan, name}]``.
@@ -18,6 +22,7 @@ No authentication: the simulator listens on 127.0.0.1 by default and is a test t
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from collections import deque
@@ -36,6 +41,7 @@ from fleetform.simulator.schemas import parse
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_LOG_SIZE = 10000
+REDACTED = "<redacted>"
 
 
 class FaultSpec(BaseModel):
@@ -67,14 +73,14 @@ class SettingsPatch(BaseModel):
 
 
 class RequestLog:
-    """The last ``REQUEST_LOG_SIZE`` REST requests, in memory; thread-safe."""
+    """The request recorder: the last ``REQUEST_LOG_SIZE`` REST requests, in memory; thread-safe."""
 
     def __init__(self) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
-    def add(self, method: str, path: str, query: str, status: int) -> None:
+    def add(self, method: str, path: str, query: str, body: Any, body_size: int, status: int) -> None:
         with self._lock:
             self._entries.append(
                 {
@@ -83,6 +89,8 @@ class RequestLog:
                     "method": method,
                     "path": path,
                     "query": query,
+                    "body": body,
+                    "bodySize": body_size,
                     "status": status,
                 }
             )
@@ -94,6 +102,22 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def recorded_body(raw: bytes) -> Any:
+    """What the recorder keeps of a (non-upload) request body: its JSON, its text, or ``None`` if empty.
+
+    A ``password`` at the top level (the login body) is replaced, so the log never holds a credential.
+    """
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return raw.decode("utf-8", errors="replace")
+    if isinstance(body, dict) and "password" in body:
+        body = {**body, "password": REDACTED}
+    return body
 
 
 def add_fault(faults: FaultBook, spec: dict[str, Any]) -> dict[str, Any]:
