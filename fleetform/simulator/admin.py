@@ -15,6 +15,9 @@ No authentication: the simulator listens on 127.0.0.1 by default and is a test t
 - ``GET /admin/faults``, ``POST /admin/faults`` (body: a :class:`FaultSpec`; answers the fault with its
   ``id``), ``DELETE /admin/faults`` (all), ``DELETE /admin/faults/{id}``.
 - ``GET /admin/vlans``: the seeded VLANs ``[{vlan, name}]``.
+- ``POST /admin/remote-clusters`` ``{clusterName, nodes?}``: connect the cluster to a made-up remote cluster
+  (HyperCore makes a ``RemoteClusterConnection`` through a key exchange with a real peer); answers the
+  connection record, so replication can be tested.
 - ``GET /admin/settings``, ``PATCH /admin/settings`` ``{taskSeconds?, shutdownSeconds?, guestAgent?}``.
 - ``POST /admin/reset``: wipe the cluster, faults and logs, then seed again (sessions survive).
 """
@@ -62,6 +65,15 @@ class FaultSpec(BaseModel):
     seconds: float = Field(0.0, ge=0)
     vm: str | None = None
     """``ignore_shutdown`` only: a regular expression the VM's name must match (default: every VM)."""
+
+
+class RemoteClusterSpec(BaseModel):
+    """A remote cluster to connect to (``POST /admin/remote-clusters``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clusterName: str = Field(min_length=1)
+    nodes: int = Field(1, ge=1, le=8)
 
 
 class SettingsPatch(BaseModel):
@@ -190,6 +202,11 @@ def build_admin_router(backend: Backend, requests: RequestLog, info: dict[str, A
     @router.get("/vlans")
     def list_vlans() -> JSONResponse:
         return JSONResponse(backend.vlans())
+
+    @router.post("/remote-clusters")
+    def post_remote_cluster(payload: Body) -> JSONResponse:
+        spec = parse(RemoteClusterSpec, payload)
+        return JSONResponse(backend.add_remote_connection(spec.clusterName, spec.nodes))
 
     @router.get("/settings")
     def get_settings() -> JSONResponse:

@@ -82,6 +82,13 @@ class AdminClient:
         result: list[dict[str, Any]] = self.call("GET", "/vlans")
         return result
 
+    def add_remote_cluster(self, cluster_name: str, nodes: int = 1) -> dict[str, Any]:
+        """Seed a ``RemoteClusterConnection`` to a made-up cluster; the connection record."""
+        result: dict[str, Any] = self.call(
+            "POST", "/remote-clusters", {"clusterName": cluster_name, "nodes": nodes}
+        )
+        return result
+
     def reset(self) -> None:
         """Wipe the cluster, faults and logs, and seed it again."""
         self.call("POST", "/reset")
