@@ -9,8 +9,9 @@ failed task never leaves half a VM behind. The HTTP layer only parses, calls a v
 Shortcuts this fake takes (where it is simpler than HyperCore):
 
 - Effects are immediate; only the TaskTag record pretends to take ``task_seconds`` (QUEUED, then RUNNING,
-  then COMPLETE or ERROR). Mutating while a task is in flight never yields HyperCore's intermittent 500
-  (inject an ``http_error`` fault for that).
+  then COMPLETE or ERROR). The busy model is per VM and deterministic: a task on a VM whose last task is still
+  in flight is refused with HTTP 500 (HyperCore's 500 is intermittent and may also hit other calls); tasks on
+  ISOs, virtual disks, the cluster and schedules are never busy.
 - An ACPI SHUTDOWN always works (after ``shutdown_seconds``) unless an ``ignore_shutdown`` fault says the guest
   ignores it; PAUSED guests ignore it.
 - Guests report no IP addresses unless ``guest_agent`` is on; then every connected NIC of a RUNNING VM reports
@@ -56,6 +57,7 @@ from fleetform.simulator.errors import BadRequest, InternalError, NotFound, Task
 from fleetform.simulator.faults import FaultBook
 from fleetform.simulator.models import (
     CLOUD_INIT_ISO_SIZE,
+    DEFAULT_TASK_SECONDS,
     EMPTY_TASK,
     FIRMWARE_DEVICES,
     FIRMWARE_TYPES,
@@ -69,6 +71,7 @@ from fleetform.simulator.models import (
     MACHINE_TYPES,
     NO_SLOT,
     NVRAM_CAPACITY,
+    PENDING_TASK_STATES,
     SEED_FIRMWARE_CAPACITY,
     SYSTEM_ISO_DIR,
     ActionRecord,
@@ -128,12 +131,14 @@ class Caller:
 class Timing:
     """Behaviour that tests may change while the simulator runs (``PATCH /admin/settings``)."""
 
-    task_seconds: float = 0.0
+    task_seconds: float = DEFAULT_TASK_SECONDS
     """How long every task reports QUEUED/RUNNING before its final state."""
     shutdown_seconds: float = 0.0
     """How long a guest takes to power off after an ACPI SHUTDOWN."""
     guest_agent: bool = False
     """Whether running guests report IPv4 addresses."""
+    busy_vms: bool = True
+    """Whether a request that would start a task on a VM whose task is still running gets HTTP 500."""
 
 
 @dataclass
@@ -318,6 +323,7 @@ class Backend:
         uuid = new_uuid()
         with self.db.transaction():
             source = self._vm(source_uuid)
+            self._check_not_busy(source.uuid)  # HyperCore snapshots the source to clone it
             snapshot = self._snapshot(body.snapUUID) if body.snapUUID else None
             if snapshot is not None and snapshot.vm_uuid != source.uuid:
                 raise BadRequest(f"Snapshot '{body.snapUUID}' is not a snapshot of VM '{source.name}'")
@@ -437,8 +443,9 @@ class Backend:
     def vm_actions(self, caller: Caller, actions: list[Action]) -> TaskRef:
         """Power actions, in order, as one task; every action is written to the action log.
 
-        A request of only SHUTDOWNs answers an empty task tag (HyperCore's ACPI shutdown has no task); RESET of
-        a VM that is not running is HyperCore's HTTP 500.
+        A request of only SHUTDOWNs answers an empty task tag (HyperCore's ACPI shutdown has no task), and a
+        second SHUTDOWN before the guest acted on the first is HTTP 500; RESET of a VM that is not running is
+        HyperCore's HTTP 500.
         """
         with self.db.transaction():
             for action in actions:
@@ -448,8 +455,13 @@ class Backend:
                 if action.actionType == "LIVEMIGRATE" and action.nodeUUID:
                     self._check_nodes(action.nodeUUID)
             if all(action.actionType == "SHUTDOWN" for action in actions):
+                self._check_not_busy(*(action.virDomainUUID for action in actions))
                 for action in actions:
                     vm = self._vm(action.virDomainUUID)
+                    if self.timing.busy_vms and vm.state == "RUNNING" and vm.desired_disposition == "SHUTOFF":
+                        # A second ACPI shutdown while the guest has not acted on the first: HyperCore 9.1-9.4
+                        # answer 500 (the collection's vm_params__power_state test avoids sending it).
+                        raise InternalError()
                     self._power(vm, action)
                     self._log_action(vm, action.actionType, "", "")
                 return TaskRef("")
@@ -1245,9 +1257,11 @@ class Backend:
 
         An injected ``task_error`` fault skips the work; a :class:`TaskRefused` from it undoes what it wrote.
         Either way the task ends in ERROR with the message, and the cluster is as before. Other errors
-        (400, 404) propagate and no task is recorded.
+        (400, 404, and the busy VM's 500) propagate and no task is recorded.
         """
+        vm_uuids = list(vm_uuids)
         with self.db.transaction():
+            self._check_not_busy(*vm_uuids)
             tag = self.db.next_sequence("tasks")
             outcome, message, message_parameters = "COMPLETE", "", []
             fault = self.faults.take_task_error(caller.method, caller.path)
@@ -1279,6 +1293,24 @@ class Backend:
                     vm.latest_task_tag = str(tag)
                     self.vms.update(vm)
         return task
+
+    def _check_not_busy(self, *vm_uuids: str) -> None:
+        """HyperCore's HTTP 500 for a second task on a VM while its last task is still QUEUED or RUNNING.
+
+        Real clusters answer ``{"error": "An internal error occurred"}`` to a mutating call that arrives while a
+        task on the same VM is in flight (the RestAPIExamples field notes, rule 1; the Terraform provider's
+        "HC3 is receiving too many requests at the same time" warning and its -parallelism=1 advice).
+        """
+        if not self.timing.busy_vms:
+            return
+        at = now()
+        for uuid in vm_uuids:
+            vm = self.vms.get(uuid)
+            if vm is None or not vm.latest_task_tag:
+                continue
+            rows = self.db.rows("tasks", "WHERE tag = ?", (int(vm.latest_task_tag),))
+            if rows and Task(**rows[0]).state_at(at) in PENDING_TASK_STATES:
+                raise InternalError()
 
     # --- lookups --------------------------------------------------------------------------------
 

@@ -395,6 +395,10 @@ def _number(value: float) -> float | int:
 # --- tasks, sessions, logs ------------------------------------------------------------------------
 
 
+DEFAULT_TASK_SECONDS = 0.05
+"""How long a task stays QUEUED/RUNNING unless configured: long enough that a second request on the same VM
+while a client does not wait for the first hits the busy VM's 500, short enough to keep tests fast."""
+PENDING_TASK_STATES = ("QUEUED", "RUNNING")
 QUEUED_SHARE = 0.25
 """The first quarter of a task's duration it is QUEUED, the rest RUNNING."""
 
