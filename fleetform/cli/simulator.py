@@ -72,6 +72,12 @@ def serve(
         bool, typer.Option("--guest-agent", help="Running guests report IPv4 addresses.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls", help="Serve HTTPS with a generated certificate; prints its CA file (for HC_CA_BUNDLE)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the simulated /rest/v1 API (and its /admin API) until Ctrl-C."""
     from fleetform.simulator.errors import ConfigError
@@ -97,6 +103,7 @@ def serve(
             latency=latency,
             guest_agent=guest_agent,
             access_log=verbose,
+            tls=tls,
             port_file=port_file,
         )
         server = SimulatorServer(settings)
