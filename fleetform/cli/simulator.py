@@ -1,5 +1,5 @@
-"""``fleetform simulator``: run the HyperCore REST API simulator (``serve``), or stop the background one
-that ``fleetform demo`` / ``deploy --simulator`` started (``stop``)."""
+"""``fleetform simulator``: run the HyperCore REST API simulator (``serve``), or show (``status``) or stop
+(``stop``) the background one that ``fleetform demo`` / ``deploy --simulator`` started."""
 
 from __future__ import annotations
 
@@ -127,3 +127,18 @@ def stop() -> None:
         err.print("simulator stopped", style="green")
     else:
         err.print("no simulator was running")
+
+
+@simulator_app.command()
+def status() -> None:
+    """Show the background simulator of this project (.fleetform/): its URL and user, or that none runs."""
+    from fleetform.embedded import Paths, read_running
+
+    paths = Paths(Path.cwd())
+    running = read_running(paths)
+    if running is None:
+        err.print("no simulator is running (fleetform demo or deploy --simulator starts one)")
+        raise typer.Exit(1)
+    out.print(f"simulator running at {running.url} (pid {running.pid})", markup=False, highlight=False)
+    out.print(f"  user      {running.username}", markup=False, highlight=False)
+    out.print(f"  password  in {paths.info} (HC_PASSWORD)", markup=False, highlight=False)

@@ -193,3 +193,27 @@ def test_cli_serve_tls_prints_its_ca_file_and_serves_https(tmp_path: Path) -> No
         stdout, _ = process.communicate(timeout=15)
     assert stdout.splitlines()[0] == f"fleetform simulator listening on https://127.0.0.1:{port}"
     assert f"CA file   {ca_file}" in stdout and f"HC_CA_BUNDLE={ca_file}" in stdout
+
+
+def test_background_simulator_reuses_its_port_and_status_prints_url_and_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fleetform import embedded
+
+    paths = embedded.Paths(tmp_path)
+    first, _ = embedded.start(paths)
+    try:
+        monkeypatch.chdir(tmp_path)
+        shown = CliRunner().invoke(app, ["simulator", "status"])
+        assert shown.exit_code == 0, shown.output
+        assert first.url in shown.output and f"user      {first.username}" in shown.output
+        assert first.password not in shown.output
+    finally:
+        assert embedded.stop(paths)
+    stopped = CliRunner().invoke(app, ["simulator", "status"])
+    assert stopped.exit_code == 1 and "no simulator is running" in stopped.output
+    second, started = embedded.start(paths)
+    try:
+        assert started and second.url == first.url
+    finally:
+        embedded.stop(paths)
