@@ -37,12 +37,14 @@ class RestCluster:
         **dom: Any,
     ) -> str:
         """A VM with ``disks`` and ``nics`` as (label, type, capacity or VLAN); ``boot`` lists labels."""
+        default_devs = [{"uuid": label, "type": kind, "capacity": size} for label, kind, size in disks]
+        block_devs = dom.pop("blockDevs", default_devs)
         body = {
             "dom": {
                 "name": name,
                 "mem": 2 * GiB,
                 "numVCPU": 2,
-                "blockDevs": [{"uuid": label, "type": kind, "capacity": size} for label, kind, size in disks],
+                "blockDevs": [*block_devs, *firmware_devices(machine)],
                 "netDevs": [{"uuid": label, "type": kind, "vlan": vlan} for label, kind, vlan in nics],
                 "bootDevices": list(boot),
                 "state": "RUNNING" if running else "SHUTOFF",
@@ -54,6 +56,19 @@ class RestCluster:
             task = client.post("/rest/v1/VirDomain", body)
             client.wait_task(task, poll_interval=0.01)
         return task.created_uuid
+
+    def create_schedule(self, name: str) -> str:
+        """A snapshot schedule (a VM's snapshotScheduleUUID must name one); its UUID."""
+        rule = {
+            "name": "n",
+            "dtstart": "2010-01-01 00:00:00",
+            "rrule": "FREQ=DAILY",
+            "localRetentionDurationSeconds": 86400,
+        }
+        with self.client() as client:
+            return client.post(
+                "/rest/v1/VirDomainSnapshotSchedule", {"name": name, "rrules": [rule]}
+            ).created_uuid
 
     def action(self, uuid: str, kind: str) -> None:
         with self.client() as client:
@@ -96,3 +111,11 @@ def _cli() -> Any:
     from fleetform.cli import app
 
     return app
+
+
+def firmware_devices(machine: str) -> list[dict[str, Any]]:
+    """The NVRAM/VTPM devices a client sends when it creates a VM of this machine type (HyperCore adds none)."""
+    kinds = {"uefi": ["NVRAM"], "tpm": ["NVRAM", "VTPM"], "tpm-compatible": ["NVRAM", "VTPM"]}.get(
+        machine, []
+    )
+    return [{"type": kind, "capacity": 540672 if kind == "NVRAM" else 65536} for kind in kinds]

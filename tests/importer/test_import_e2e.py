@@ -60,6 +60,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iter
         box.synth()
         box.apply("shop")  # legacy-shop is now managed by the stack 'shop'
         cluster = RestCluster(sim)
+        schedule = cluster.create_schedule("nightly")
         uuids = {
             "legacy-web": cluster.create_vm(
                 "legacy-web",
@@ -80,7 +81,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iter
                 disks=[("os", "VIRTIO_DISK", 10 * GiB)],
                 nics=[("db", "VIRTIO", 40)],
                 running=False,  # no bootDevices at all
-                snapshotScheduleUUID="schedule-1",  # no manifest field: kept as is
+                snapshotScheduleUUID=schedule,  # no manifest field: kept as is
             ),
             "legacy-dc": cluster.create_vm(
                 "legacy-dc",

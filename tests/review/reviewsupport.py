@@ -78,7 +78,11 @@ def create_vm(box: Sandbox, name: str, *, machine: str = "uefi", running: bool =
             "name": name,
             "mem": 2 * GiB,
             "numVCPU": 2,
-            "blockDevs": [],
+            # The firmware devices a client sends for the machine type (HyperCore adds none by itself).
+            "blockDevs": [
+                {"type": kind, "capacity": 540672}
+                for kind in {"uefi": ["NVRAM"], "tpm": ["NVRAM", "VTPM"]}.get(machine, [])
+            ],
             "netDevs": [],
             "bootDevices": [],
             "state": "RUNNING" if running else "SHUTOFF",
