@@ -17,21 +17,21 @@ from tf.types import Unknown
 
 from fleetform.standin_provider.base import DataSource, Resource, text
 from fleetform.standin_provider.data_sources.nodes import NodesDataSource
+from fleetform.standin_provider.data_sources.remote_cluster_connections import (
+    RemoteClusterConnectionsDataSource,
+)
 from fleetform.standin_provider.data_sources.vms import VmsDataSource
 from fleetform.standin_provider.diagnostics import Failure
 from fleetform.standin_provider.resources.disk import DiskResource
 from fleetform.standin_provider.resources.iso import IsoResource
 from fleetform.standin_provider.resources.nic import NicResource
-from fleetform.standin_provider.resources.unsupported import (
-    RemoteClusterConnectionsDataSource,
-    VmReplicationResource,
-    VmSnapshotResource,
-    VmSnapshotScheduleResource,
-)
 from fleetform.standin_provider.resources.virtual_disk import VirtualDiskResource
 from fleetform.standin_provider.resources.vm import VmResource
 from fleetform.standin_provider.resources.vm_boot_order import VmBootOrderResource
 from fleetform.standin_provider.resources.vm_power_state import VmPowerStateResource
+from fleetform.standin_provider.resources.vm_replication import VmReplicationResource
+from fleetform.standin_provider.resources.vm_snapshot import VmSnapshotResource
+from fleetform.standin_provider.resources.vm_snapshot_schedule import VmSnapshotScheduleResource
 from fleetform.standin_provider.rest import Polling
 from fleetform.standin_provider.schema import ProviderSchema, load_schema
 

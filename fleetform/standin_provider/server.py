@@ -28,7 +28,6 @@ from fleetform.standin_provider.base import DataSource, Resource
 from fleetform.standin_provider.diagnostics import Call, Failure, crash
 from fleetform.standin_provider.planning import plan_change
 from fleetform.standin_provider.provider import DATA_SOURCES, RESOURCES, StandinProvider
-from fleetform.standin_provider.resources.unsupported import not_supported
 from fleetform.standin_provider.schema import Block, normalize
 
 # go-plugin's handshake for Terraform providers (hashicorp/terraform-plugin-go tf6server).
@@ -168,8 +167,6 @@ class ProviderServicer(rpc.ProviderServicer):
             return pb.PlanResourceChange.Response(
                 planned_state=_encode(None), planned_private=request.prior_private
             )
-        if not getattr(kind, "supported", True):
-            raise not_supported(request.type_name)
         config = _decode(block, request.config)
         planned = plan_change(block, kind.rules, prior, proposed, config)
         return pb.PlanResourceChange.Response(
