@@ -2,61 +2,69 @@
 
 ``host``, ``username``, ``password``, ``auth_method`` and ``timeout`` fall back to ``HC_HOST``,
 ``HC_USERNAME``, ``HC_PASSWORD``, ``HC_AUTH_METHOD`` and ``HC_TIMEOUT`` (a non-empty attribute wins).
-Configure logs in once and never logs out. As in the real provider, TLS is never verified, requests are never
-retried, and the 60 s request timeout applies only when neither ``timeout`` nor ``HC_TIMEOUT`` is set: setting
-either one removes the limit altogether.
+Configure logs in once (:class:`~fleetform.standin_provider.rest.RestClient`) and never logs out. The 60 s
+request timeout applies only when neither ``timeout`` nor ``HC_TIMEOUT`` is set: setting either one removes
+the limit altogether, because ``provider.go`` never parses the value.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from fleetform.errors import ApiError
-from fleetform.standin_provider.api import Api, Polling
+from tf.types import Unknown
+
 from fleetform.standin_provider.base import DataSource, Resource, text
-from fleetform.standin_provider.data_sources.nodes import NodesDataSource
-from fleetform.standin_provider.data_sources.vms import VmsDataSource
-from fleetform.standin_provider.diagnostics import Call, Failure, crash
-from fleetform.standin_provider.resources.disk import DiskResource
-from fleetform.standin_provider.resources.iso import IsoResource
-from fleetform.standin_provider.resources.nic import NicResource
-from fleetform.standin_provider.resources.unsupported import (
-    RemoteClusterConnectionsDataSource,
-    VmReplicationResource,
-    VmSnapshotResource,
-    VmSnapshotScheduleResource,
-)
-from fleetform.standin_provider.resources.virtual_disk import VirtualDiskResource
-from fleetform.standin_provider.resources.vm import VmResource
-from fleetform.standin_provider.resources.vm_boot_order import VmBootOrderResource
-from fleetform.standin_provider.resources.vm_power_state import VmPowerStateResource
+from fleetform.standin_provider.diagnostics import Failure
 from fleetform.standin_provider.schema import ProviderSchema, load_schema
 
 if TYPE_CHECKING:
-    from fleetform.hypercore import HypercoreClient
+    from fleetform.standin_provider.rest import RestClient
 
-RESOURCES: dict[str, type[Resource]] = {
-    cls.type_name: cls
-    for cls in (
-        VmResource,
-        DiskResource,
-        NicResource,
-        VirtualDiskResource,
-        IsoResource,
-        VmBootOrderResource,
-        VmPowerStateResource,
-        VmSnapshotResource,
-        VmSnapshotScheduleResource,
-        VmReplicationResource,
-    )
+# Type name -> "module:class" under this package. Loaded on first use: a start for schemas alone (validate,
+# show -json) needs none of them, a plan only the types it has.
+RESOURCES: dict[str, str] = {
+    "hypercore_vm": "resources.vm:VmResource",
+    "hypercore_nic": "resources.nic:NicResource",
+    "hypercore_disk": "resources.disk:DiskResource",
+    "hypercore_virtual_disk": "resources.virtual_disk:VirtualDiskResource",
+    "hypercore_iso": "resources.iso:IsoResource",
+    "hypercore_vm_power_state": "resources.vm_power_state:VmPowerStateResource",
+    "hypercore_vm_boot_order": "resources.vm_boot_order:VmBootOrderResource",
+    "hypercore_vm_snapshot": "resources.vm_snapshot:VmSnapshotResource",
+    "hypercore_vm_snapshot_schedule": "resources.vm_snapshot_schedule:VmSnapshotScheduleResource",
+    "hypercore_vm_replication": "resources.vm_replication:VmReplicationResource",
 }
-DATA_SOURCES: dict[str, type[DataSource]] = {
-    cls.type_name: cls for cls in (VmsDataSource, NodesDataSource, RemoteClusterConnectionsDataSource)
+DATA_SOURCES: dict[str, str] = {
+    "hypercore_vms": "data_sources.vms:VmsDataSource",
+    "hypercore_nodes": "data_sources.nodes:NodesDataSource",
+    "hypercore_remote_cluster_connections": "data_sources.remote_cluster_connections:RemoteClusterConnectionsDataSource",
 }
+
+
+def resource_class(type_name: str) -> type[Resource]:
+    """The implementation of a resource type."""
+    found: type[Resource] = _load(RESOURCES[type_name])
+    return found
+
+
+def data_source_class(type_name: str) -> type[DataSource]:
+    """The implementation of a data source type."""
+    found: type[DataSource] = _load(DATA_SOURCES[type_name])
+    return found
+
+
+@cache
+def _load(where: str) -> Any:
+    module, name = where.split(":")
+    return getattr(importlib.import_module(f"fleetform.standin_provider.{module}"), name)
+
 
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_POLL_INTERVAL = 0.05
 POLL_INTERVAL_ENV = "HC_POLL_INTERVAL"
 MISSING = {
     "host": ("HC_HOST", "Missing Host URI Configuration", "host URI", "host"),
@@ -71,8 +79,8 @@ class StandinProvider:
     def __init__(self, schema: ProviderSchema | None = None, environ: Mapping[str, str] | None = None):
         self.schema = schema or load_schema()
         self.environ = os.environ if environ is None else environ
-        self.client: HypercoreClient | None = None  # set by configure()
-        self.polling = Polling(interval=_poll_interval(self.environ))
+        self.client: RestClient | None = None  # set by configure()
+        self.poll_interval = _poll_interval(self.environ)
         missing = (set(self.schema.resources) - set(RESOURCES)) | (
             set(self.schema.data_sources) - set(DATA_SOURCES)
         )
@@ -86,7 +94,8 @@ class StandinProvider:
             name: text(config.get(name)) or env.get(variable, "") for name, (variable, *_) in MISSING.items()
         }
         auth_method = text(config.get("auth_method")) or env.get("HC_AUTH_METHOD", "") or "local"
-        timeout_set = config.get("timeout") is not None or bool(env.get("HC_TIMEOUT", ""))
+        timeout = config.get("timeout")
+        timeout_set = (timeout is not None and timeout is not Unknown) or bool(env.get("HC_TIMEOUT", ""))
         failures = [
             Failure(
                 summary,
@@ -98,42 +107,28 @@ class StandinProvider:
         ]
         if failures:
             return failures
-        host = settings["host"]
-        if not host.startswith(("http://", "https://")):
-            return [
-                crash(
-                    f'couldn\'t authenticate: Post "{host}/rest/v1/login": unsupported protocol scheme "" '
-                    "(fleetform stand-in: `host` needs http:// or https://)"
-                )
-            ]
-        # Imported here: Terraform starts the provider for schemas alone (validate, show -json), which need no client.
-        from fleetform.hypercore import HypercoreClient
+        from fleetform.standin_provider.rest import Polling, RestClient  # requests loads only when configured
 
-        client = HypercoreClient(
-            host,
+        client = RestClient(
+            settings["host"],
             settings["username"],
             settings["password"],
-            verify_tls=False,
+            auth_method,
             timeout=None if timeout_set else DEFAULT_TIMEOUT,
-            retries=0,
-            session_login=True,
-            auth_method=auth_method,
+            polling=Polling(interval=self.poll_interval),
         )
         try:
             client.login()
-        except ApiError as exc:
-            return [crash(f"couldn't authenticate: {exc}")]
+        except Failure as failure:
+            return [failure]
         self.client = client
         return []
 
-    def api(self, call: Call) -> Api | None:
-        """The REST calls for one plugin call (``None`` before the provider is configured)."""
-        return None if self.client is None else Api(self.client, self.polling, call)
-
 
 def _poll_interval(environ: Mapping[str, str]) -> float:
+    """``HC_POLL_INTERVAL``: how soon the stand-in polls a task again at first (see ``rest.Polling``)."""
     raw = environ.get(POLL_INTERVAL_ENV, "")
     try:
-        return max(0.001, float(raw)) if raw else Polling().interval
+        return max(0.001, float(raw)) if raw else DEFAULT_POLL_INTERVAL
     except ValueError:
-        return Polling().interval
+        return DEFAULT_POLL_INTERVAL
