@@ -26,6 +26,7 @@ from fleetform import __version__
 from fleetform.connect import client_for
 from fleetform.errors import ApiError, FleetformError
 from fleetform.hypercore import HypercoreClient
+from fleetform.hypercore.system_drives import system_drive_uuids
 from fleetform.inputs import StackInput, load_inputs
 from fleetform.review.bundle import PLAN_JSON, PlanIndex, StackEntry, write_index
 from fleetform.review.hypercore import DELETED_OUTSIDE
@@ -153,6 +154,7 @@ def _check(
         progress(stack.name, "cluster")
         with client_for(stack.target, insecure=options.insecure, environ=options.env) as client:
             gone = missing(client, resources)
+            system_drives = set(system_drive_uuids(client.list_vms()))
         progress(stack.name, "refresh")
         present = [r["address"] for r in resources if r["address"] not in gone]
         plan: dict[str, Any] = {}
@@ -162,6 +164,7 @@ def _check(
             terraform.plan(workdir, out=plan_file, extra=args)
             plan = terraform.show_json(workdir, plan_file)
             plan_file.unlink(missing_ok=True)
+            plan = without_system_drive_drift(plan, system_drives)
     except (FleetformError, ApiError) as exc:
         entry.status = "failed"
         entry.message = str(exc)
@@ -214,6 +217,35 @@ def missing(client: HypercoreClient, resources: Sequence[Mapping[str, Any]]) -> 
         if not exists:
             gone.add(str(resource["address"]))
     return gone
+
+
+def without_system_drive_drift(plan: Mapping[str, Any], system_drives: set[str]) -> dict[str, Any]:
+    """``plan`` without the ``resource_drift`` entries that only HyperCore's own drives make (the guest tools
+    CD-ROM attached, the cloud-init drive; :mod:`fleetform.hypercore.system_drives`): a power state's
+    read-only ``vm.disks`` lists every drive of its VM, so without this every VM that gets guest tools would
+    show as drifted."""
+    kept = []
+    for rc in plan.get("resource_drift") or []:
+        change = rc.get("change") or {}
+        before, after = change.get("before"), change.get("after")
+        if not (
+            rc.get("type") == "hypercore_vm_power_state"
+            and _without_drives(before, system_drives) == _without_drives(after, system_drives)
+        ):
+            kept.append(rc)
+    return {**plan, "resource_drift": kept}
+
+
+def _without_drives(values: Any, system_drives: set[str]) -> Any:
+    """A power state's values with the system drives left out of ``vm.disks``."""
+    if not isinstance(values, dict) or not isinstance(values.get("vm"), dict):
+        return values
+    vm = values["vm"]
+    disks = vm.get("disks")
+    if not isinstance(disks, list):
+        return values
+    kept = [d for d in disks if not (isinstance(d, dict) and d.get("uuid") in system_drives)]
+    return {**values, "vm": {**vm, "disks": kept}}
 
 
 def _report_plan(
