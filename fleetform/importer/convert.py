@@ -422,7 +422,8 @@ def _with_boot(disk: ImportedDisk, boot: int | None) -> ImportedDisk:
 def _kept_as_is(vm: VirDomain, notes: list[str]) -> None:
     if vm.snapshot_schedule_uuid:
         notes.append(
-            f"snapshot schedule {vm.snapshot_schedule_uuid} is kept as is; fleetform does not manage it"
+            f"snapshot schedule {vm.snapshot_schedule_uuid} is kept as is; fleetform does not manage it (an "
+            "x-fleetform snapshot_schedule on this VM would attach it to one of the application's instead)"
         )
     affinity = vm.affinity_strategy
     if affinity.strict_affinity or affinity.preferred_node_uuid or affinity.backup_node_uuid:
