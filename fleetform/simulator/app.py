@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fleetform.simulator.admin import RequestLog, add_fault, build_admin_router
+from fleetform.simulator.admin import RequestLog, add_fault, build_admin_router, recorded_body
 from fleetform.simulator.api import API, build_router
 from fleetform.simulator.backend import Backend, Seed, Timing
 from fleetform.simulator.errors import ConfigError, InternalError, SimulatorError
@@ -96,6 +96,15 @@ def create_app(settings: Settings) -> FastAPI:
         path = request.url.path
         if not path.startswith(API):
             return await call_next(request)
+        sent_path = _sent_path(request)
+        body: object = None
+        if request.headers.get("content-type", "").startswith("application/octet-stream"):
+            # An upload is streamed to the backend untouched; the recorder notes only its declared size.
+            declared = request.headers.get("content-length", "")
+            body_size = int(declared) if declared.isdigit() else 0
+        else:
+            raw = await request.body()  # Starlette hands the read body on to the route
+            body, body_size = recorded_body(raw), len(raw)
         delay = faults.latency(request.method, path)
         if delay:
             await asyncio.sleep(delay)
@@ -104,10 +113,16 @@ def create_app(settings: Settings) -> FastAPI:
             response: Response = JSONResponse({"error": fault.message}, status_code=fault.status)
         else:
             response = await call_next(request)
-        requests.add(request.method, path, request.url.query, response.status_code)
+        requests.add(request.method, sent_path, request.url.query, body, body_size, response.status_code)
         return response
 
     return app
+
+
+def _sent_path(request: Request) -> str:
+    """The request path exactly as the client sent it (percent-encoding and trailing slash kept)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
 
 
 def _install_error_handlers(app: FastAPI) -> None:

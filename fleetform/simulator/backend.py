@@ -16,8 +16,12 @@ Shortcuts this fake takes (where it is simpler than HyperCore):
 - Guests report no IP addresses unless ``guest_agent`` is on; then every connected NIC of a RUNNING VM reports
   one made-up address derived from its VLAN and MAC.
 - vCPU and memory changes apply at once, even to a running VM; disks can be hot-plugged of any type.
-- Snapshots, snapshot schedules, replication, import/export and VM placement by resources are not simulated;
-  ``snapshotScheduleUUID`` is stored as given. A clone does not add HyperCore's small cloud-init drive.
+- Import/export and VM placement by resources are not simulated. A clone does not add HyperCore's small
+  cloud-init drive.
+- Snapshot schedules are records only: no snapshot is ever taken by a schedule and retention never deletes
+  one. A snapshot copies the VM's record, not data; replication copies nothing (the target VM's UUID is made
+  up, and a remote cluster connection exists only when the admin API seeds one). Deleting a schedule that VMs
+  use clears their ``snapshotScheduleUUID`` (HyperCore's behaviour here is not known).
 - Image formats other than qcow2 are taken as raw: their virtual size is the file size. Nothing is converted,
   and an uploaded image keeps its name from the start (no ``uploading-``/``converting-`` names).
 - A create or clone whose task fails still answers the UUID it would have had (``createdUUID``), as the
@@ -59,7 +63,11 @@ from fleetform.simulator.models import (
     Iso,
     NetDevice,
     Node,
+    RemoteConnection,
+    Replication,
     Session,
+    Snapshot,
+    SnapshotSchedule,
     Task,
     TaskRef,
     VirtualDisk,
@@ -68,6 +76,7 @@ from fleetform.simulator.models import (
 )
 from fleetform.simulator.schemas import (
     Action,
+    BlockDeviceClone,
     BlockDeviceCreate,
     BlockDeviceUpdate,
     ClusterUpdate,
@@ -75,6 +84,11 @@ from fleetform.simulator.schemas import (
     IsoUpdate,
     NetDeviceCreate,
     NetDeviceUpdate,
+    ReplicationCreate,
+    ReplicationUpdate,
+    SnapshotCreate,
+    SnapshotScheduleCreate,
+    SnapshotScheduleUpdate,
     VirDomainClone,
     VirDomainCreate,
     VirDomainUpdate,
@@ -151,6 +165,10 @@ class Backend:
         self.virtual_disks = Table(self.db, "virtual_disks", VirtualDisk, ("name",))
         self.isos = Table(self.db, "isos", Iso, ("name", "path"))
         self.sessions = Table(self.db, "sessions", Session)
+        self.schedules = Table(self.db, "snapshot_schedules", SnapshotSchedule, ("name",))
+        self.snapshots = Table(self.db, "snapshots", Snapshot, ("vm_uuid",))
+        self.connections = Table(self.db, "remote_connections", RemoteConnection)
+        self.replications = Table(self.db, "replications", Replication, ("vm_uuid",))
         with self.db.transaction():
             cluster_uuid = self.db.meta("cluster_uuid")
             if cluster_uuid is None:
@@ -217,6 +235,7 @@ class Backend:
         uuid = new_uuid()
         with self.db.transaction():
             self._check_nodes(dom.affinityStrategy.preferredNodeUUID, dom.affinityStrategy.backupNodeUUID)
+            self._check_schedule(dom.snapshotScheduleUUID)
             for spec in dom.blockDevs:
                 self._check_cdrom_path(spec.type, spec.path)
 
@@ -276,14 +295,16 @@ class Backend:
 
         NICs get new MACs, unless ``template.netDevs`` is given, which then replaces them. Description, tags,
         memory and vCPUs come from the source unless the template sets them; cloud-init is what the template
-        sends (none if it sends none). ``bootDevices`` starts empty, as on HyperCore.
+        sends (none if it sends none). ``bootDevices`` starts empty, as on HyperCore. With ``snapUUID`` (a
+        snapshot of the source) the disks are the snapshot's.
         """
         template = body.template
         uuid = new_uuid()
         with self.db.transaction():
             source = self._vm(source_uuid)
-            if body.snapUUID:
-                raise NotFound.of("VirDomainSnapshot", body.snapUUID)
+            snapshot = self._snapshot(body.snapUUID) if body.snapUUID else None
+            if snapshot is not None and snapshot.vm_uuid != source.uuid:
+                raise BadRequest(f"Snapshot '{body.snapUUID}' is not a snapshot of VM '{source.name}'")
             affinity = template.affinityStrategy
             if affinity is not None:
                 self._check_nodes(affinity.preferredNodeUUID, affinity.backupNodeUUID)
@@ -306,6 +327,7 @@ class Backend:
                     meta_data=template.cloudInitData.metaData,
                     created=int(now()),
                     latest_task_tag="",
+                    snapshot_serial_number=0,
                     shutoff_at=None,
                 )
                 if affinity is not None:
@@ -313,7 +335,12 @@ class Backend:
                     vm.preferred_node_uuid = affinity.preferredNodeUUID
                     vm.backup_node_uuid = affinity.backupNodeUUID
                 self.vms.insert(vm)
-                for device in self.block_devices.where(vm_uuid=source.uuid):
+                devices = (
+                    self.block_devices.where(vm_uuid=source.uuid)
+                    if snapshot is None
+                    else [_device_of_record(record) for record in snapshot.domain.get("blockDevs", [])]
+                )
+                for device in devices:
                     self.block_devices.insert(
                         replace(device, uuid=new_uuid(), vm_uuid=uuid, created=int(now()))
                     )
@@ -338,6 +365,8 @@ class Backend:
             self._check_nodes(affinity.get("preferredNodeUUID", ""), affinity.get("backupNodeUUID", ""))
             if "bootDevices" in sent:
                 self._check_boot_devices(vm, body.bootDevices)
+            if "snapshotScheduleUUID" in sent:
+                self._check_schedule(body.snapshotScheduleUUID)
             keyword = vm.machine_type_keyword
             if "machineType" in sent:
                 keyword, _ = _machine_type(body.machineType, None)
@@ -838,6 +867,253 @@ class Backend:
             (self.data_dir / iso.file).unlink(missing_ok=True)
         return TaskRef(str(task.tag))
 
+    # --- VirDomainSnapshotSchedule --------------------------------------------------------------
+    # Schedule changes take effect at once and answer an empty task tag, as on HyperCore (the Ansible
+    # collection's snapshot_schedule module: "No task tag is returned with DELETE", and create returns "").
+
+    def list_snapshot_schedules(self) -> list[Record]:
+        with self.db.transaction():
+            return [schedule.to_dict() for schedule in self.schedules.all()]
+
+    def get_snapshot_schedule(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._schedule(uuid).to_dict()
+
+    def create_snapshot_schedule(self, body: SnapshotScheduleCreate) -> TaskRef:
+        """A schedule with its rules (each gets a UUID); answers an empty task tag and the new UUID."""
+        uuid = new_uuid()
+        with self.db.transaction():
+            self.schedules.insert(SnapshotSchedule(uuid, body.name, _rules(body.rrules)))
+        return TaskRef("", uuid)
+
+    def update_snapshot_schedule(self, uuid: str, body: SnapshotScheduleUpdate) -> TaskRef:
+        """Rename and/or replace every rule (``rrules`` is the whole new list); an empty task tag."""
+        sent = body.model_fields_set
+        with self.db.transaction():
+            schedule = self._schedule(uuid)
+            if "name" in sent:
+                schedule.name = body.name
+            if "rrules" in sent:
+                schedule.rrules = _rules(body.rrules)
+            self.schedules.update(schedule)
+        return TaskRef("")
+
+    def delete_snapshot_schedule(self, uuid: str) -> TaskRef:
+        """Remove a schedule; VMs that used it are left without one. An empty task tag."""
+        with self.db.transaction():
+            self._schedule(uuid)
+            for vm in self.vms.all():
+                if vm.snapshot_schedule_uuid == uuid:
+                    vm.snapshot_schedule_uuid = ""
+                    self.vms.update(vm)
+            self.schedules.delete(uuid)
+        return TaskRef("")
+
+    # --- VirDomainSnapshot ----------------------------------------------------------------------
+
+    def list_snapshots(self) -> list[Record]:
+        with self.db.transaction():
+            return [snapshot.to_dict() for snapshot in self.snapshots.all()]
+
+    def get_snapshot(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._snapshot(uuid).to_dict()
+
+    def create_snapshot(self, caller: Caller, body: SnapshotCreate) -> TaskRef:
+        """A snapshot of a VM (running or not): its record as it is now and its disks' contents.
+
+        The VM's ``snapshotSerialNumber`` counts up by one; the snapshot keeps the new value in ``domain``.
+        CD-ROMs and disks with ``disableSnapshotting`` are left out of ``deviceSnapshots``.
+        """
+        uuid = new_uuid()
+        with self.db.transaction():
+            vm = self._vm(body.domainUUID)
+
+            def work() -> None:
+                vm.snapshot_serial_number += 1
+                self.vms.update(vm)
+                devices = [
+                    {"uuid": device.uuid, "serialNumber": vm.snapshot_serial_number}
+                    for device in self.block_devices.where(vm_uuid=vm.uuid)
+                    if device.type != "IDE_CDROM" and not device.disable_snapshotting
+                ]
+                snapshot = Snapshot(
+                    uuid=uuid,
+                    vm_uuid=vm.uuid,
+                    label=body.label,
+                    domain=self._vm_records([vm])[0],
+                    device_snapshots=devices,
+                    timestamp=int(now()),
+                    type=body.type,
+                    replication=body.replication,
+                    automated_trigger_timestamp=body.automatedTriggerTimestamp,
+                    local_retain_until_timestamp=body.localRetainUntilTimestamp,
+                    remote_retain_until_timestamp=body.remoteRetainUntilTimestamp,
+                    block_count_diff_from_serial_number=body.blockCountDiffFromSerialNumber,
+                )
+                self.snapshots.insert(snapshot)
+
+            task = self._task(
+                caller, "Create snapshot of VM %@", [vm.name], vm.uuid, work, vm_uuids=[vm.uuid]
+            )
+        return TaskRef(str(task.tag), uuid)
+
+    def delete_snapshot(self, caller: Caller, uuid: str) -> TaskRef:
+        with self.db.transaction():
+            snapshot = self._snapshot(uuid)
+            vm = self._vm(snapshot.vm_uuid)
+            task = self._task(
+                caller,
+                "Delete snapshot %@ of VM %@",
+                [snapshot.label, vm.name],
+                vm.uuid,
+                lambda: self.snapshots.delete(uuid),
+                vm_uuids=[vm.uuid],
+            )
+        return TaskRef(str(task.tag))
+
+    def clone_block_device(self, caller: Caller, device_uuid: str, body: BlockDeviceClone) -> TaskRef:
+        """A disk as a VM snapshot holds it (``device_uuid``: the disk's UUID when the snapshot was taken),
+        attached to ``template.virDomainUUID`` at ``template.slot`` or the next free slot.
+
+        The template's ``name`` is dropped, as on HyperCore; the capacity is at least the disk's.
+        """
+        template = body.template
+        new_device = new_uuid()
+        with self.db.transaction():
+            snapshot = self._snapshot(body.snapUUID)
+            source = next(
+                (dev for dev in snapshot.domain.get("blockDevs", []) if dev.get("uuid") == device_uuid), None
+            )
+            if source is None or device_uuid not in {d["uuid"] for d in snapshot.device_snapshots}:
+                raise NotFound(f"Snapshot '{body.snapUUID}' holds no block device '{device_uuid}'")
+            vm = self._vm(template.virDomainUUID)
+            self._check_slot(vm.uuid, template.type, template.slot)
+
+            def work() -> None:
+                self._add_block_device(
+                    vm,
+                    template.type,
+                    max(template.capacity, int(source.get("capacity", 0))),
+                    uuid=new_device,
+                    slot=template.slot,
+                    cache_mode=template.cacheMode,
+                    tiering=template.tieringPriorityFactor,
+                    disable_snapshotting=template.disableSnapshotting,
+                    read_only=template.readOnly,
+                    allocation=int(source.get("allocation", 0)),
+                )
+
+            task = self._task(
+                caller,
+                "Clone block device %@ from snapshot to VM %@",
+                [device_uuid[:8], vm.name],
+                vm.uuid,
+                work,
+                vm_uuids=[vm.uuid],
+            )
+        return TaskRef(str(task.tag), new_device)
+
+    # --- RemoteClusterConnection and VirDomainReplication ---------------------------------------
+
+    def list_remote_connections(self) -> list[Record]:
+        with self.db.transaction():
+            return [connection.to_dict() for connection in self.connections.all()]
+
+    def get_remote_connection(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._connection(uuid).to_dict()
+
+    def add_remote_connection(self, cluster_name: str, nodes: int = 1) -> Record:
+        """Connect to a (made-up) remote cluster called ``cluster_name`` (the admin API's seeding)."""
+        uuid = new_uuid()
+        remote = uuidlib.uuid5(uuidlib.UUID(self.cluster_uuid), f"remote-{cluster_name}")
+        connection = RemoteConnection(
+            uuid=uuid,
+            cluster_name=cluster_name,
+            remote_cluster_uuid=str(remote),
+            remote_node_ips=[f"10.1.0.{10 + peer}" for peer in range(1, nodes + 1)],
+            remote_node_uuids=[str(uuidlib.uuid5(remote, f"node-{peer}")) for peer in range(1, nodes + 1)],
+        )
+        with self.db.transaction():
+            self.connections.insert(connection)
+        return connection.to_dict()
+
+    def delete_remote_connection(self, caller: Caller, uuid: str) -> TaskRef:
+        """Remove a connection; refused (task ERROR) while a replication uses it."""
+        with self.db.transaction():
+            connection = self._connection(uuid)
+
+            def work() -> None:
+                if any(r.connection_uuid == uuid for r in self.replications.all()):
+                    raise TaskRefused(
+                        "Unable to delete remote cluster connection to '%@': replications use it",
+                        connection.cluster_name,
+                    )
+                self.connections.delete(uuid)
+
+            task = self._task(
+                caller, "Delete remote cluster connection to %@", [connection.cluster_name], uuid, work
+            )
+        return TaskRef(str(task.tag))
+
+    def list_replications(self) -> list[Record]:
+        with self.db.transaction():
+            return [replication.to_dict() for replication in self.replications.all()]
+
+    def get_replication(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._replication(uuid).to_dict()
+
+    def create_replication(self, caller: Caller, body: ReplicationCreate) -> TaskRef:
+        """Replicate a VM over a remote cluster connection; a VM has at most one replication.
+
+        A second one is HyperCore's 400 "Failed to create replication" (the Terraform provider matches that
+        text). The target VM's UUID on the remote cluster is made up.
+        """
+        uuid = new_uuid()
+        with self.db.transaction():
+            vm = self._vm(body.sourceDomainUUID)
+            self._check_connection(body.connectionUUID)
+            if self.replications.where(vm_uuid=vm.uuid):
+                raise BadRequest(f"Failed to create replication: VM '{vm.name}' is already replicated")
+            target = str(uuidlib.uuid5(uuidlib.UUID(body.connectionUUID), vm.uuid))
+
+            def work() -> None:
+                self.replications.insert(
+                    Replication(uuid, vm.uuid, body.connectionUUID, target, body.label, body.enable)
+                )
+
+            task = self._task(
+                caller, "Create replication of VM %@", [vm.name], vm.uuid, work, vm_uuids=[vm.uuid]
+            )
+        return TaskRef(str(task.tag), uuid)
+
+    def update_replication(self, caller: Caller, uuid: str, body: ReplicationUpdate) -> TaskRef:
+        """Enable/disable, relabel or move a replication to another connection (HyperCore has no DELETE)."""
+        sent = body.model_fields_set
+        with self.db.transaction():
+            replication = self._replication(uuid)
+            vm = self._vm(replication.vm_uuid)
+            if "sourceDomainUUID" in sent and body.sourceDomainUUID != replication.vm_uuid:
+                raise BadRequest("sourceDomainUUID of a replication cannot be changed")
+            if "connectionUUID" in sent:
+                self._check_connection(body.connectionUUID)
+
+            def work() -> None:
+                if "connectionUUID" in sent:
+                    replication.connection_uuid = body.connectionUUID
+                if "label" in sent:
+                    replication.label = body.label
+                if "enable" in sent:
+                    replication.enable = body.enable
+                self.replications.update(replication)
+
+            task = self._task(
+                caller, "Update replication of VM %@", [vm.name], vm.uuid, work, vm_uuids=[vm.uuid]
+            )
+        return TaskRef(str(task.tag))
+
     # --- Node, Cluster, TaskTag -----------------------------------------------------------------
 
     def list_nodes(self) -> list[Record]:
@@ -1000,6 +1276,30 @@ class Backend:
             raise NotFound.of("ISO", uuid)
         return iso
 
+    def _schedule(self, uuid: str) -> SnapshotSchedule:
+        schedule = self.schedules.get(uuid)
+        if schedule is None:
+            raise NotFound.of("VirDomainSnapshotSchedule", uuid)
+        return schedule
+
+    def _snapshot(self, uuid: str) -> Snapshot:
+        snapshot = self.snapshots.get(uuid)
+        if snapshot is None:
+            raise NotFound.of("VirDomainSnapshot", uuid)
+        return snapshot
+
+    def _connection(self, uuid: str) -> RemoteConnection:
+        connection = self.connections.get(uuid)
+        if connection is None:
+            raise NotFound.of("RemoteClusterConnection", uuid)
+        return connection
+
+    def _replication(self, uuid: str) -> Replication:
+        replication = self.replications.get(uuid)
+        if replication is None:
+            raise NotFound.of("VirDomainReplication", uuid)
+        return replication
+
     # --- records --------------------------------------------------------------------------------
 
     def _vm_records(self, vms: list[Vm]) -> list[Record]:
@@ -1013,6 +1313,14 @@ class Backend:
         for nic in self.net_devices.all():
             if nic.vm_uuid in wanted:
                 nics[nic.vm_uuid].append(self._nic_record(nic, states[nic.vm_uuid]))
+        snapshots: dict[str, list[str]] = {uuid: [] for uuid in wanted}
+        for snapshot in self.snapshots.all():
+            if snapshot.vm_uuid in wanted:
+                snapshots[snapshot.vm_uuid].append(snapshot.uuid)
+        replications: dict[str, list[str]] = {uuid: [] for uuid in wanted}
+        for replication in self.replications.all():
+            if replication.vm_uuid in wanted:
+                replications[replication.vm_uuid].append(replication.uuid)
         tags = [int(vm.latest_task_tag) for vm in vms if vm.latest_task_tag]
         tasks: dict[str, Record] = {}
         if tags:
@@ -1026,6 +1334,8 @@ class Backend:
                 nics[vm.uuid],
                 tasks.get(vm.latest_task_tag, EMPTY_TASK),
                 guest_agent=self.timing.guest_agent,
+                snapshot_uuids=snapshots[vm.uuid],
+                replication_uuids=replications[vm.uuid],
             )
             for vm in vms
         ]
@@ -1185,6 +1495,15 @@ class Backend:
             if uuid and uuid not in known:
                 raise BadRequest(f"Node '{uuid}' does not exist")
 
+    def _check_schedule(self, uuid: str) -> None:
+        """``snapshotScheduleUUID`` must name a schedule of this cluster (``""``: none)."""
+        if uuid and self.schedules.get(uuid) is None:
+            raise BadRequest(f"snapshotScheduleUUID '{uuid}' is not a snapshot schedule of this cluster")
+
+    def _check_connection(self, uuid: str) -> None:
+        if not uuid or self.connections.get(uuid) is None:
+            raise BadRequest(f"connectionUUID '{uuid}' is not a remote cluster connection of this cluster")
+
     def _check_iso_name(self, name: str) -> None:
         if self.isos.where(name=name):
             raise BadRequest(f"An ISO named '{name}' already exists")
@@ -1202,6 +1521,30 @@ def _machine_type(machine_type: str, keyword: str | None) -> tuple[str, str]:
             raise BadRequest(f"Unknown machineType '{machine_type}'")
         return KEYWORD_OF_MACHINE_TYPE[machine_type], machine_type
     return "bios", MACHINE_TYPES["bios"]
+
+
+def _device_of_record(record: Record) -> BlockDevice:
+    """A block device from its wire record (as a snapshot keeps it)."""
+    return BlockDevice(
+        uuid=record["uuid"],
+        vm_uuid=record["virDomainUUID"],
+        type=record["type"],
+        slot=record["slot"],
+        capacity=record["capacity"],
+        allocation=record["allocation"],
+        cache_mode=record["cacheMode"],
+        name=record["name"],
+        path=record["path"],
+        disable_snapshotting=record["disableSnapshotting"],
+        tiering_priority_factor=record["tieringPriorityFactor"],
+        mount_points=list(record["mountPoints"]),
+        read_only=record["readOnly"],
+    )
+
+
+def _rules(rules: Iterable[Any]) -> list[Record]:
+    """Snapshot schedule rules as stored and answered, each with a new UUID."""
+    return [{"uuid": new_uuid(), **rule.model_dump()} for rule in rules]
 
 
 def _virtual_size(path: Path) -> int:

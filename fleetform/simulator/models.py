@@ -161,6 +161,8 @@ class Vm:
     attach_guest_tools_iso: bool = False
     created: int = 0
     latest_task_tag: str = ""
+    snapshot_serial_number: int = 0
+    """How many snapshots of this VM were taken (HyperCore's ``snapshotSerialNumber``)."""
     shutoff_at: float | None = None
     """When a pending ACPI shutdown takes effect (the guest's delay); ``None``: none pending."""
 
@@ -180,6 +182,8 @@ class Vm:
         latest_task: dict[str, Any],
         *,
         guest_agent: bool,
+        snapshot_uuids: list[str] | None = None,
+        replication_uuids: list[str] | None = None,
     ) -> dict[str, Any]:
         return {
             "uuid": self.uuid,
@@ -197,9 +201,9 @@ class Vm:
             "netDevs": net_devs,
             "bootDevices": list(self.boot_devices),
             "uiState": "RUNNING" if self.state == "RUNNING" else "SHUTOFF",
-            "snapUUIDs": [],
-            "snapshotSerialNumber": 0,
-            "replicationUUIDs": [],
+            "snapUUIDs": list(snapshot_uuids or []),
+            "snapshotSerialNumber": self.snapshot_serial_number,
+            "replicationUUIDs": list(replication_uuids or []),
             "sourceVirDomainUUID": "",
             "snapshotListSerialNumber": 0,
             "snapshotScheduleUUID": self.snapshot_schedule_uuid,
@@ -272,6 +276,113 @@ class Iso:
             "path": self.path,
             "mounts": mounts,
         }
+
+
+# --- snapshots, schedules, replication -------------------------------------------------------------
+
+
+@dataclass
+class SnapshotSchedule:
+    """A ``VirDomainSnapshotSchedule``: named recurrence rules that VMs refer to by ``snapshotScheduleUUID``.
+
+    ``rrules`` are stored as their wire records (``uuid``, ``name``, ``dtstart``, ``rrule``,
+    ``localRetentionDurationSeconds``, ``remoteRetentionDurationSeconds``, ``replication``).
+    """
+
+    uuid: str
+    name: str
+    rrules: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"uuid": self.uuid, "name": self.name, "rrules": [dict(rule) for rule in self.rrules]}
+
+
+@dataclass
+class Snapshot:
+    """A ``VirDomainSnapshot``: a VM as it was (``domain``, its record then) and its disks' contents."""
+
+    uuid: str
+    vm_uuid: str
+    label: str
+    domain: dict[str, Any]
+    device_snapshots: list[dict[str, Any]]
+    timestamp: int
+    type: str = "USER"
+    replication: bool = True
+    automated_trigger_timestamp: int = 0
+    local_retain_until_timestamp: float = 0
+    remote_retain_until_timestamp: float = 0
+    block_count_diff_from_serial_number: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "domainUUID": self.vm_uuid,
+            "domain": self.domain,
+            "deviceSnapshots": [dict(device) for device in self.device_snapshots],
+            "timestamp": self.timestamp,
+            "label": self.label,
+            "type": self.type,
+            "automatedTriggerTimestamp": self.automated_trigger_timestamp,
+            "localRetainUntilTimestamp": _number(self.local_retain_until_timestamp),
+            "remoteRetainUntilTimestamp": _number(self.remote_retain_until_timestamp),
+            "blockCountDiffFromSerialNumber": self.block_count_diff_from_serial_number,
+            "replication": self.replication,
+        }
+
+
+@dataclass
+class RemoteConnection:
+    """A ``RemoteClusterConnection`` to another cluster (seeded through the admin API; read-only on REST)."""
+
+    uuid: str
+    cluster_name: str
+    remote_cluster_uuid: str
+    remote_node_ips: list[str]
+    remote_node_uuids: list[str]
+    connection_status: str = "ESTABLISHED"
+    replication_ok: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "remoteClusterInfo": {
+                "uuid": self.remote_cluster_uuid,
+                "clusterName": self.cluster_name,
+                "icosVersion": ICOS_VERSION,
+            },
+            "connectionStatus": self.connection_status,
+            "replicationOK": self.replication_ok,
+            "remoteNodeIPs": list(self.remote_node_ips),
+            "remoteNodeUUIDs": list(self.remote_node_uuids),
+        }
+
+
+@dataclass
+class Replication:
+    """A ``VirDomainReplication``: a VM replicated over a remote cluster connection."""
+
+    uuid: str
+    vm_uuid: str
+    connection_uuid: str
+    target_vm_uuid: str
+    label: str = ""
+    enable: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "sourceDomainUUID": self.vm_uuid,
+            "targetDomainUUID": self.target_vm_uuid,
+            "connectionUUID": self.connection_uuid,
+            "label": self.label,
+            "enable": self.enable,
+        }
+
+
+def _number(value: float) -> float | int:
+    """A timestamp as JSON: whole numbers as integers."""
+    return int(value) if float(value).is_integer() else value
 
 
 # --- tasks, sessions, logs ------------------------------------------------------------------------

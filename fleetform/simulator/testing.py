@@ -56,6 +56,10 @@ class AdminClient:
         result: list[dict[str, Any]] = self.call("GET", f"/requests?all={str(include_reads).lower()}")
         return result
 
+    def clear_requests(self) -> None:
+        """Empty the request recorder."""
+        self.call("DELETE", "/requests")
+
     def add_fault(self, kind: str, **options: Any) -> dict[str, Any]:
         """Inject a fault: ``task_error``, ``http_error``, ``latency`` or ``ignore_shutdown``."""
         result: dict[str, Any] = self.call("POST", "/faults", {"kind": kind, **options})
@@ -76,6 +80,13 @@ class AdminClient:
 
     def vlans(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.call("GET", "/vlans")
+        return result
+
+    def add_remote_cluster(self, cluster_name: str, nodes: int = 1) -> dict[str, Any]:
+        """Seed a ``RemoteClusterConnection`` to a made-up cluster; the connection record."""
+        result: dict[str, Any] = self.call(
+            "POST", "/remote-clusters", {"clusterName": cluster_name, "nodes": nodes}
+        )
         return result
 
     def reset(self) -> None:
