@@ -82,7 +82,11 @@ def test_a_nightly_schedule_is_deployed_attached_and_plans_clean(box: Sandbox) -
     [schedule] = schedules(box)
     assert schedule["name"] == "edge-nightly"
     [rule] = schedule["rrules"]
-    assert (rule["name"], rule["dtstart"], rule["rrule"]) == ("nightly", "2025-01-01 02:00:00", "FREQ=DAILY;INTERVAL=1")
+    assert (rule["name"], rule["dtstart"], rule["rrule"]) == (
+        "nightly",
+        "2025-01-01 02:00:00",
+        "FREQ=DAILY;INTERVAL=1",
+    )
     assert rule["localRetentionDurationSeconds"] == rule["remoteRetentionDurationSeconds"] == 7 * 86400
     vms = box.vms()
     assert vms["pos"]["snapshotScheduleUUID"] == schedule["uuid"]
