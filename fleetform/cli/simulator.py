@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from fleetform.cli._app import app, err, out
+from fleetform.simulator.models import DEFAULT_TASK_SECONDS
 from fleetform.simulator.settings import DEFAULT_HOST, DEFAULT_PASSWORD, DEFAULT_PORT, DEFAULT_USERNAME
 
 simulator_app = typer.Typer(
@@ -38,7 +39,14 @@ def serve(
     password: Annotated[str, typer.Option(help="Login password.")] = DEFAULT_PASSWORD,
     task_seconds: Annotated[
         float, typer.Option("--task-seconds", help="How long every task stays QUEUED/RUNNING.")
-    ] = 0.0,
+    ] = DEFAULT_TASK_SECONDS,
+    busy_vms: Annotated[
+        bool,
+        typer.Option(
+            "--busy-vms/--no-busy-vms",
+            help="Answer HTTP 500 to a second task on a VM while one runs, as HyperCore does.",
+        ),
+    ] = True,
     shutdown_seconds: Annotated[
         float,
         typer.Option("--shutdown-seconds", help="How long a guest takes to power off after ACPI SHUTDOWN."),
@@ -78,6 +86,7 @@ def serve(
             username=username,
             password=password,
             task_seconds=task_seconds,
+            busy_vms=busy_vms,
             shutdown_seconds=shutdown_seconds,
             nodes=nodes,
             templates=template,

@@ -1,8 +1,9 @@
 """The simulator's own API under ``/admin`` (not part of HyperCore): logs, faults, settings, reset.
 
-No authentication: the simulator listens on 127.0.0.1 by default and is a test tool.
+Every route needs the same login as ``/rest/v1`` (the ``sessionID`` cookie or HTTP Basic credentials), and
+no answer ever holds the password.
 
-- ``GET /admin/info``: URL paths, credentials, data directory, timing.
+- ``GET /admin/info``: URL paths, user name, data directory, timing.
 - ``GET /admin/actions``: every power action, oldest first: ``{seq, time, virDomainUUID, name, actionType,
   state, desiredDisposition, taskTag, error}`` (``state`` is the VM's state right after the request).
 - ``GET /admin/requests[?all=true]``: the request recorder: every ``/rest/v1`` request served, oldest first,
@@ -18,7 +19,7 @@ No authentication: the simulator listens on 127.0.0.1 by default and is a test t
 - ``POST /admin/remote-clusters`` ``{clusterName, nodes?}``: connect the cluster to a made-up remote cluster
   (HyperCore makes a ``RemoteClusterConnection`` through a key exchange with a real peer); answers the
   connection record, so replication can be tested.
-- ``GET /admin/settings``, ``PATCH /admin/settings`` ``{taskSeconds?, shutdownSeconds?, guestAgent?}``.
+- ``GET /admin/settings``, ``PATCH /admin/settings`` ``{taskSeconds?, shutdownSeconds?, guestAgent?, busyVms?}``.
 - ``POST /admin/reset``: wipe the cluster, faults and logs, then seed again (sessions survive).
 """
 
@@ -31,11 +32,11 @@ import threading
 from collections import deque
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from fleetform.simulator.api import Body
+from fleetform.simulator.api import Body, authenticated
 from fleetform.simulator.backend import Backend
 from fleetform.simulator.errors import BadRequest, NotFound
 from fleetform.simulator.faults import FaultBook
@@ -82,6 +83,7 @@ class SettingsPatch(BaseModel):
     taskSeconds: float | None = Field(None, ge=0)
     shutdownSeconds: float | None = Field(None, ge=0)
     guestAgent: bool | None = None
+    busyVms: bool | None = None
 
 
 class RequestLog:
@@ -153,7 +155,7 @@ def add_fault(faults: FaultBook, spec: dict[str, Any]) -> dict[str, Any]:
 
 def build_admin_router(backend: Backend, requests: RequestLog, info: dict[str, Any]) -> APIRouter:
     """The ``/admin`` routes over ``backend``, its faults and the request log."""
-    router = APIRouter(prefix="/admin")
+    router = APIRouter(prefix="/admin", dependencies=[Depends(authenticated)])
     faults = backend.faults
 
     def timing() -> dict[str, Any]:
@@ -161,6 +163,7 @@ def build_admin_router(backend: Backend, requests: RequestLog, info: dict[str, A
             "taskSeconds": backend.timing.task_seconds,
             "shutdownSeconds": backend.timing.shutdown_seconds,
             "guestAgent": backend.timing.guest_agent,
+            "busyVms": backend.timing.busy_vms,
         }
 
     @router.get("/info")
@@ -221,6 +224,8 @@ def build_admin_router(backend: Backend, requests: RequestLog, info: dict[str, A
             backend.timing.shutdown_seconds = patch.shutdownSeconds
         if patch.guestAgent is not None:
             backend.timing.guest_agent = patch.guestAgent
+        if patch.busyVms is not None:
+            backend.timing.busy_vms = patch.busyVms
         return JSONResponse(timing())
 
     @router.post("/reset")

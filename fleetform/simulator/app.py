@@ -49,7 +49,12 @@ def create_app(settings: Settings) -> FastAPI:
             username=settings.username,
             password=settings.password,
             nodes=settings.nodes,
-            timing=Timing(settings.task_seconds, settings.shutdown_seconds, settings.guest_agent),
+            timing=Timing(
+                task_seconds=settings.task_seconds,
+                shutdown_seconds=settings.shutdown_seconds,
+                guest_agent=settings.guest_agent,
+                busy_vms=settings.busy_vms,
+            ),
             faults=faults,
             seed=Seed(dict(settings.templates), dict(settings.vlans)),
         )
@@ -79,7 +84,6 @@ def create_app(settings: Settings) -> FastAPI:
     info = {
         "api": API,
         "username": settings.username,
-        "password": settings.password,
         "dataDir": str(data_dir),
         "temporaryDataDir": temporary,
         "nodes": settings.nodes,

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
+ICOS_VERSION = "9.4.30.217736"
 
 # --- vocabulary -----------------------------------------------------------------------------------
 
@@ -50,7 +51,15 @@ MachineTypeKeyword = Literal["bios", "uefi", "tpm", "tpm-compatible"]
 DISK_TYPES: tuple[str, ...] = get_args(DiskType)
 FIRMWARE_TYPES = ("NVRAM", "VTPM")
 HOT_UNPLUG_REFUSED = ("VIRTIO_DISK", "SCSI_DISK", "IDE_DISK")
-FIRMWARE_CAPACITY = {"NVRAM": 540672, "VTPM": 65536}
+NVRAM_CAPACITY = 540672
+"""HyperCore gives every NVRAM device this size, whatever the client sends (the Ansible collection's tests)."""
+SEED_FIRMWARE_CAPACITY = {"NVRAM": NVRAM_CAPACITY, "VTPM": 65536}
+"""What the seeded template VMs are created with (a VTPM keeps the size its client sends; this one is a guess)."""
+GUEST_TOOLS_ISO = f"scale-guest-tools-{'.'.join(ICOS_VERSION.split('.')[:3])}.iso"
+GUEST_TOOLS_ISO_SIZE = 94371840
+CLOUD_INIT_ISO_SIZE = 374784
+"""Made-up sizes of the ISOs HyperCore attaches itself (guest tools, cloud-init data)."""
+SYSTEM_ISO_DIR = "scribe/system"
 NO_SLOT = -1
 """The slot of NVRAM and VTPM devices: they sit on no bus, so they never take a disk's slot."""
 
@@ -59,8 +68,6 @@ TIERING_FACTORS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 10240)
 NIC_TYPES: tuple[str, ...] = get_args(NicType)
 ACTION_TYPES = ("START", "SHUTDOWN", "STOP", "REBOOT", "RESET", "PAUSE", "LIVEMIGRATE", "NMI")
 MAC_PREFIX = "7C:4C:58"
-
-ICOS_VERSION = "9.4.30.217736"
 
 
 def now() -> float:
@@ -388,6 +395,10 @@ def _number(value: float) -> float | int:
 # --- tasks, sessions, logs ------------------------------------------------------------------------
 
 
+DEFAULT_TASK_SECONDS = 0.05
+"""How long a task stays QUEUED/RUNNING unless configured: long enough that a second request on the same VM
+while a client does not wait for the first hits the busy VM's 500, short enough to keep tests fast."""
+PENDING_TASK_STATES = ("QUEUED", "RUNNING")
 QUEUED_SHARE = 0.25
 """The first quarter of a task's duration it is QUEUED, the rest RUNNING."""
 

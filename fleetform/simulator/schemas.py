@@ -134,7 +134,7 @@ class NewBlockDevice(_Body):
     cacheMode: CacheMode = "WRITETHROUGH"
     name: str = ""
     path: str = ""
-    slot: Annotated[int, Field(ge=0)] | None = None
+    slot: Annotated[int, Field(ge=-1)] | None = None
     tieringPriorityFactor: Tiering = 8
     disableSnapshotting: bool = False
     readOnly: bool = False
@@ -237,15 +237,19 @@ class Action(_Body):
 
 
 class BlockDeviceCreate(_Body):
-    """``POST /rest/v1/VirDomainBlockDevice``; ``description`` is not a block-device field."""
+    """``POST /rest/v1/VirDomainBlockDevice``; ``description`` is not a block-device field.
+
+    Without ``cacheMode`` a device gets NONE (the Ansible collection's vm_disk tests); an NVRAM or VTPM may be
+    sent a slot, which HyperCore ignores (-1).
+    """
 
     virDomainUUID: str
     type: DiskType
     capacity: Bytes = 0
-    cacheMode: CacheMode = "WRITETHROUGH"
+    cacheMode: CacheMode = "NONE"
     name: str = ""
     path: str = ""
-    slot: Annotated[int, Field(ge=0)] | None = None
+    slot: Annotated[int, Field(ge=-1)] | None = None
     tieringPriorityFactor: Tiering = 8
     disableSnapshotting: bool = False
     readOnly: bool = False
@@ -253,7 +257,7 @@ class BlockDeviceCreate(_Body):
 
 
 class BlockDeviceUpdate(_Body):
-    """``PATCH /rest/v1/VirDomainBlockDevice/{uuid}``; ``virDomainUUID`` may be re-sent but not changed."""
+    """``PATCH /rest/v1/VirDomainBlockDevice/{uuid}``: every field a client may re-send (see the backend)."""
 
     virDomainUUID: str = ""
     type: DiskType = "VIRTIO_DISK"
@@ -261,6 +265,7 @@ class BlockDeviceUpdate(_Body):
     cacheMode: CacheMode = "WRITETHROUGH"
     name: str = ""
     path: str = ""
+    slot: Annotated[int, Field(ge=-1)] | None = None
     tieringPriorityFactor: Tiering = 8
     disableSnapshotting: bool = False
     readOnly: bool = False
