@@ -34,6 +34,7 @@ class RestCluster:
         nics: Sequence[tuple[str, str, int]] = (),
         boot: Sequence[str] = (),
         running: bool = True,
+        options: dict[str, Any] | None = None,
         **dom: Any,
     ) -> str:
         """A VM with ``disks`` and ``nics`` as (label, type, capacity or VLAN); ``boot`` lists labels. Like a
@@ -54,7 +55,7 @@ class RestCluster:
                 "state": "RUNNING" if running else "SHUTOFF",
                 **dom,
             },
-            "options": {"machineTypeKeyword": machine},
+            "options": {"machineTypeKeyword": machine, **(options or {})},
         }
         with self.client() as client:
             task = client.post("/rest/v1/VirDomain", body)
