@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         "--latency", type=float, default=0.0, metavar="SECONDS", help="delay every REST request"
     )
     parser.add_argument("--guest-agent", action="store_true", help="running guests report IPv4 addresses")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate of its own CA")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     try:
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             latency=args.latency,
             guest_agent=args.guest_agent,
             access_log=args.verbose,
+            tls=args.tls,
             port_file=args.port_file,
         )
         server = SimulatorServer(settings)

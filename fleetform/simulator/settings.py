@@ -51,6 +51,8 @@ class Settings:
     """Faults active from the start, as ``POST /admin/faults`` bodies."""
     guest_agent: bool = False
     access_log: bool = False
+    tls: bool = False
+    """Serve HTTPS with a certificate from the simulator's own CA (its file: ``<data>/tls/ca.pem``)."""
     port_file: Path | None = None
     """Where to write the port once the server listens (for scripts that start it with port 0)."""
 
@@ -74,6 +76,7 @@ def settings_from_options(
     latency: float = 0.0,
     guest_agent: bool = False,
     access_log: bool = False,
+    tls: bool = False,
     port_file: Path | None = None,
 ) -> Settings:
     """Settings from command-line values; ``templates`` as ``KIND=NAME``, ``vlans`` as ``ID`` or ``NAME=ID``,
@@ -101,6 +104,7 @@ def settings_from_options(
         vlans={**site_vlans, **dict(_vlan(text) for text in vlans or [])},
         guest_agent=guest_agent,
         access_log=access_log,
+        tls=tls,
         port_file=port_file,
     )
     for text in faults or []:
