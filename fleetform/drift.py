@@ -165,6 +165,7 @@ def _check(
             plan = terraform.show_json(workdir, plan_file)
             plan_file.unlink(missing_ok=True)
             plan = without_system_drive_drift(plan, system_drives)
+            plan = without_ignored_drift(plan, ignored_attributes(workdir))
     except (FleetformError, ApiError) as exc:
         entry.status = "failed"
         entry.message = str(exc)
@@ -235,6 +236,43 @@ def without_system_drive_drift(plan: Mapping[str, Any], system_drives: set[str])
             rc.get("type") == "hypercore_vm_power_state"
             and _without_drives(before, system_drives) == _without_drives(after, system_drives)
         ):
+            kept.append(rc)
+    return {**plan, "resource_drift": kept}
+
+
+def ignored_attributes(workdir: Path) -> dict[str, set[str]]:
+    """Address -> the attributes the stack's ``lifecycle.ignore_changes`` leaves alone (``*`` for ``all``),
+    from the synthesized ``cdk.tf.json``; empty when it cannot be read."""
+    try:
+        data = json.loads((workdir / "cdk.tf.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found: dict[str, set[str]] = {}
+    for rtype, resources in ((data.get("resource") or {}) if isinstance(data, dict) else {}).items():
+        for name, body in (resources or {}).items():
+            ignored = ((body or {}).get("lifecycle") or {}).get("ignore_changes")
+            if ignored == "all":
+                found[f"{rtype}.{name}"] = {"*"}
+            elif isinstance(ignored, list):
+                found[f"{rtype}.{name}"] = {str(a) for a in ignored}
+    return found
+
+
+def without_ignored_drift(plan: Mapping[str, Any], ignored: Mapping[str, set[str]]) -> dict[str, Any]:
+    """``plan`` without the ``resource_drift`` entries whose every changed attribute the configuration ignores
+    (``lifecycle.ignore_changes``): fleetform leaves those alone on purpose, so their changes are not drift. The
+    case that matters: the provider reads a CD-ROM's ``size`` back (its ISO's) although none is configured, so
+    right after a deploy every CD-ROM would otherwise show as drifted."""
+    kept = []
+    for rc in plan.get("resource_drift") or []:
+        skip = ignored.get(str(rc.get("address")), set())
+        change = rc.get("change") or {}
+        before, after = change.get("before"), change.get("after")
+        if not (skip and isinstance(before, dict) and isinstance(after, dict)):
+            kept.append(rc)
+            continue
+        changed = {key for key in {*before, *after} if before.get(key) != after.get(key)}
+        if "*" not in skip and not changed <= skip:
             kept.append(rc)
     return {**plan, "resource_drift": kept}
 

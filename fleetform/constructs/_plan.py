@@ -250,8 +250,9 @@ def _plan_disk(
     if disk.type == "ide_cdrom":
         if image is not None:
             image_attribute = "iso_uuid"
-        if disk.adopted:
-            lifecycle["ignore_changes"] = ["flash_priority", "size"]
+        # A CD-ROM has no size in a manifest, but the provider reads one back (its ISO's, 0 when empty) into
+        # the optional, non-computed `size`: without this, every plan after a deploy would "update" it to null.
+        lifecycle["ignore_changes"] = ["flash_priority", "size"] if disk.adopted else ["size"]
     elif disk.adopted and disk.capacity_bytes is not None:
         # Exactly what the provider reads back for the disk's capacity, so importing plans no resize.
         exact = disk.capacity_bytes / 1000 / 1000 / 1000
