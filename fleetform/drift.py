@@ -195,9 +195,6 @@ def missing(client: HypercoreClient, resources: Sequence[Mapping[str, Any]]) -> 
     kinds: dict[str, Callable[[], set[str]]] = {
         "hypercore_virtual_disk": lambda: {d.uuid for d in client.list_virtual_disks()},
         "hypercore_iso": lambda: {i.uuid for i in client.list_isos()},
-        "hypercore_vm_snapshot_schedule": lambda: {
-            str(s.get("uuid")) for s in client.get("/rest/v1/VirDomainSnapshotSchedule")
-        },
     }
     listed: dict[str, set[str]] = {}
     gone = set()
