@@ -9,12 +9,8 @@ from typing import Any
 
 from planfactory import PRIOR, SYSTEM_UUID, VM_UUID, plan_json, rc, write_bundle
 
-from fleetform.drift import (
-    _report_plan,
-    ignored_attributes,
-    without_ignored_drift,
-    without_system_drive_drift,
-)
+from fleetform.drift import _report_plan
+from fleetform.drift_exclusions import ignored_attributes, without_ignored_drift, without_system_drive_drift
 from fleetform.review import build_review, load_bundle
 
 GUEST_TOOLS = "44444444-0000-0000-0000-0000000000a1"
