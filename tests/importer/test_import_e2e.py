@@ -81,7 +81,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iter
                 disks=[("os", "VIRTIO_DISK", 10 * GiB)],
                 nics=[("db", "VIRTIO", 40)],
                 running=False,  # no bootDevices at all
-                snapshotScheduleUUID=schedule,  # no manifest field: kept as is
+                snapshotScheduleUUID=schedule,  # no x-fleetform: kept as is
             ),
             "legacy-dc": cluster.create_vm(
                 "legacy-dc",
