@@ -37,29 +37,15 @@ class RestCluster:
         options: dict[str, Any] | None = None,
         **dom: Any,
     ) -> str:
-<<<<<<< HEAD
         """A VM with ``disks`` and ``nics`` as (label, type, capacity or VLAN); ``boot`` lists labels."""
         default_devs = [{"uuid": label, "type": kind, "capacity": size} for label, kind, size in disks]
         block_devs = dom.pop("blockDevs", default_devs)
-=======
-        """A VM with ``disks`` and ``nics`` as (label, type, capacity or VLAN); ``boot`` lists labels. Like a
-        real client, it sends the firmware devices its machine type needs (HyperCore adds none itself)."""
-        firmware = {"bios": [], "uefi": ["NVRAM"], "tpm": ["NVRAM", "VTPM"]}[machine]
->>>>>>> drives
         body = {
             "dom": {
                 "name": name,
                 "mem": 2 * GiB,
                 "numVCPU": 2,
-<<<<<<< HEAD
                 "blockDevs": [*block_devs, *firmware_devices(machine)],
-=======
-                "blockDevs": dom.pop(
-                    "blockDevs",
-                    [{"uuid": label, "type": kind, "capacity": size} for label, kind, size in disks],
-                )
-                + [{"type": kind, "capacity": 540672 if kind == "NVRAM" else 0} for kind in firmware],
->>>>>>> drives
                 "netDevs": [{"uuid": label, "type": kind, "vlan": vlan} for label, kind, vlan in nics],
                 "bootDevices": list(boot),
                 "state": "RUNNING" if running else "SHUTOFF",
@@ -73,19 +59,6 @@ class RestCluster:
         return task.created_uuid
 
     def create_schedule(self, name: str) -> str:
-<<<<<<< HEAD
-        """A snapshot schedule (a VM's snapshotScheduleUUID must name one); its UUID."""
-        rule = {
-            "name": "n",
-            "dtstart": "2010-01-01 00:00:00",
-            "rrule": "FREQ=DAILY",
-            "localRetentionDurationSeconds": 86400,
-        }
-        with self.client() as client:
-            return client.post(
-                "/rest/v1/VirDomainSnapshotSchedule", {"name": name, "rrules": [rule]}
-            ).created_uuid
-=======
         """A nightly snapshot schedule made outside fleetform; its UUID."""
         rule = {
             "name": "nightly",
@@ -106,7 +79,6 @@ class RestCluster:
             task = client.post("/rest/v1/VirDomainBlockDevice", body)
             client.wait_task(task, poll_interval=0.01)
         return task.created_uuid
->>>>>>> drives
 
     def action(self, uuid: str, kind: str) -> None:
         with self.client() as client:
