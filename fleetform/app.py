@@ -22,6 +22,7 @@ from fleetform._cdktf import (
     App,
     LocalBackend,
     PgBackend,
+    TerraformOutput,
     TerraformResource,
     TerraformStack,
     TerraformVariable,
@@ -30,6 +31,7 @@ from fleetform.constructs import Application, ApplicationProps, RenderedApplicat
 from fleetform.constructs.render import Rendered
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, StackInput, load_inputs
+from fleetform.origins import ORIGIN_OUTPUT, origin_of
 from fleetform.stackbuild import APPLICATION_ID, StackBuild, prepare_stack, render_stack
 from fleetform.translate import credential_variables
 from providers.hypercore.provider import HypercoreProvider
@@ -93,6 +95,14 @@ class ApplicationStack(TerraformStack):
             self.application = Application(self, APPLICATION_ID, props=props)
         if stack.imports:
             self._add_import_blocks(stack.imports)
+        # Recorded in the state by every apply (fleetform or cdktf deploy): which manifest this stack came from,
+        # so that a stack is taken for an orphan only when that manifest is gone (fleetform.origins).
+        TerraformOutput(
+            self,
+            ORIGIN_OUTPUT,
+            value=origin_of(stack.manifest.path),
+            description="The manifest this stack was deployed from (fleetform records it to find orphans).",
+        )
 
     def _add_import_blocks(self, imports: Mapping[str, str]) -> None:
         """Terraform ``import`` blocks for the recorded addresses this stack has (``fleetform import``).

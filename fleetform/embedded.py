@@ -7,7 +7,11 @@ Everything lives under ``.fleetform/`` in the project (git-ignored):
 - ``mirror/`` and ``terraformrc``: the stand-in installed as ``registry.terraform.io/scalecomputing/hypercore``
   in a filesystem mirror, and the Terraform CLI configuration that selects it (``TF_CLI_CONFIG_FILE``).
 - ``demo/``: the demo's site configuration (``fleetform.yaml`` plus an image mirror of small local images
-  standing in for the seed's unreachable image URLs) and its Terraform state.
+  standing in for the seed's unreachable image URLs) and its Terraform state (``demo/state/``).
+- ``cdktf.out/``: the simulator mode's synth output and Terraform working directories (``.terraform`` with the
+  stand-in). Production runs use the project's ``cdktf.out``, a separate state and the registry provider, so
+  switching between the simulator and a real cluster never mixes the two, and Terraform never sees a backend
+  change to "migrate".
 
 Only :func:`environment` hands these to Terraform; the project's own ``fleetform.yaml`` and a normal synth never
 see them, so production output stays valid for the registry provider.
@@ -86,6 +90,12 @@ class Paths:
     @property
     def demo_config(self) -> Path:
         return self.demo / "fleetform.yaml"
+
+    @property
+    def synth_dir(self) -> Path:
+        """The simulator mode's own synth output: its stacks' ``.terraform`` (with the stand-in installed) never
+        share a directory with production's ``cdktf.out``."""
+        return self.home / "cdktf.out"
 
 
 @dataclass(frozen=True)

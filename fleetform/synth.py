@@ -25,6 +25,7 @@ from fleetform._stablejson import stringify
 from fleetform.constructs._plan import construct_id
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, load_inputs
+from fleetform.origins import origin_of
 from fleetform.synth_cache import STACK_FILE, SynthCache, enabled_by_env, props_data
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ def _key_inputs(build: StackBuild) -> dict[str, Any]:
         "backend": build.stack.site.state.backend,
         "state": build.state,
         "imports": sorted(build.stack.imports.items()),
+        "origin": origin_of(build.stack.manifest.path),
         "props": props_data(build.props),
     }
 

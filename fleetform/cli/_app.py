@@ -9,19 +9,73 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from fleetform import __version__
 from fleetform.errors import FleetformError, InputError, Issue
 
+
+def _metavar(param: Any, ctx: Any) -> str | None:
+    """A plain word for what an option takes (PATH, TEXT, INTEGER, [a|b]); nothing for a flag; None when this
+    Typer cannot tell (then its own display stays)."""
+    if getattr(param, "is_flag", False):
+        return ""
+    display = getattr(param, "display_type", None)
+    if display is None:
+        return None
+    label = str(display(ctx)).strip("<>")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]
+    if "|" in label:
+        return f"[{label}]"
+    words = {"bool": "", "path": "PATH", "str": "TEXT", "int": "INTEGER", "float": "NUMBER"}
+    return words.get(label.split(" ")[0].lower(), label.upper())
+
+
+def _plain_metavars(command: Any, ctx: Any) -> None:
+    # get_params: the parameters plus the (cached) help option.
+    for param in command.get_params(ctx):
+        kind = getattr(param, "param_type_name", "")
+        if kind == "option" and param.metavar is None:
+            param.metavar = _metavar(param, ctx)
+        elif kind == "argument" and hasattr(param, "display_type_rich"):
+            # An argument's type column ignores metavar; its name column stays as Typer writes it.
+            word = _metavar(param, ctx)
+            if word is not None:
+                param.display_type_rich = lambda ctx=None, word=word: word
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _plain_metavars(sub, ctx)
+
+
+class _Group(TyperGroup):
+    """The root command group: every command's help without raw type names (``<list[Path]>``, ``<bool>``)."""
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        for param in params:
+            if param.metavar is None and getattr(param, "param_type_name", "") == "option":
+                param.metavar = _metavar(param, ctx)
+        return params
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_metavars(command, ctx)
+        return command
+
+
 app = typer.Typer(
+    cls=_Group,
     help="Fleet Manager application manifests -> Terraform for Scale Computing HyperCore (via cdktf).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Inherited by every command's context: -h works everywhere, like --help.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 # Piped output (CI logs, `| less`) would otherwise be cut to 80 columns, truncating tables.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160

@@ -4,32 +4,67 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fleetform.config import ClusterConfig, SiteConfig
 from fleetform.errors import ToolError
+from fleetform.origins import (
+    find_orphans,
+    has_resources,
+    in_scope,
+    read_state_file,
+    recorded_origin,
+    whole_set,
+)
 from fleetform.plans.common import STACK_FILE
 from fleetform.translate import credential_variables, pg_schema, state_file
 
 
-def local_orphans(site: SiteConfig, synthesized: set[str]) -> list[str]:
-    """Stacks with a local state file that holds resources but no synthesized stack."""
-    if site.state.backend != "local" or not site.state_dir.is_dir():
-        return []
-    found = []
-    for path in sorted(site.state_dir.glob("*.tfstate")):
-        name = path.name[: -len(".tfstate")]
-        if name in synthesized:
-            continue
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if any(r.get("mode") == "managed" and r.get("instances") for r in state.get("resources") or []):
-            found.append(name)
-    return found
+def orphans_in_run(
+    site: SiteConfig,
+    synthesized: Sequence[str],
+    manifest_paths: Sequence[Path],
+    *,
+    selection: bool,
+    project: Path,
+) -> tuple[dict[str, str], list[str]]:
+    """The stacks of deleted manifests this run plans to destroy (stack -> the manifest its state records), and
+    notes about stacks with state that it leaves alone (rule: :mod:`fleetform.origins`). A run with a
+    selection (``--stacks``, or manifest files rather than directories) finds none."""
+    if site.state.backend != "local" or selection or not whole_set(manifest_paths):
+        return {}, []
+    found = find_orphans(site.state_dir, synthesized, manifest_paths, project)
+    return found.orphans, found.notes()
+
+
+def named_orphan(
+    site: SiteConfig, name: str, loaded: Sequence[str], manifest_paths: Sequence[Path], project: Path
+) -> str | None:
+    """For a stack named with ``--stacks`` that this run does not synthesize: the manifest its state records
+    (``""`` when it records none); raises ToolError when the stack has no state to destroy, or when its
+    manifest still exists but is not part of this run (destroying it would be a surprise)."""
+    if site.state.backend != "local":
+        return ""
+    state = read_state_file(state_file(site, name))
+    if state is None or not has_resources(state):
+        raise ToolError(
+            f"no stack named '{name}': this run does not synthesize it and it has no state "
+            f"({state_file(site, name)})"
+        )
+    origin = recorded_origin(state)
+    if origin is None:
+        return ""
+    path = Path(origin) if Path(origin).is_absolute() else project / origin
+    in_run = {str(Path(p).resolve()) for p in loaded}
+    if path.is_file() and str(path.resolve()) not in in_run and not in_scope(origin, manifest_paths, project):
+        raise ToolError(
+            f"stack '{name}' comes from {origin}, which is not among this run's manifests: add it "
+            f"(-m {origin}) to deploy it; to destroy the stack, delete that manifest or run "
+            f"fleetform destroy -m {origin}"
+        )
+    return origin
 
 
 def orphan_site(site: SiteConfig, stack: str) -> tuple[SiteConfig, ClusterConfig | None]:

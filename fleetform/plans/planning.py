@@ -18,7 +18,8 @@ from typing import Any
 
 from fleetform import __version__
 from fleetform.addresses import logical_id
-from fleetform.config import SiteConfig
+from fleetform.config import SiteConfig, Target
+from fleetform.connect import terraform_environment
 from fleetform.errors import FleetformError, ToolError
 from fleetform.inputs import StackInput, load_inputs
 from fleetform.manifest.loader import manifest_files
@@ -32,7 +33,10 @@ from fleetform.plans.common import (
     relative,
     split_names,
 )
-from fleetform.plans.orphans import local_orphans, orphan_site, write_tombstone
+from fleetform.plans.deleted import Removed, take_out_deleted
+from fleetform.plans.orphans import named_orphan, orphan_site, orphans_in_run, write_tombstone
+from fleetform.plans.power import in_place_power_updates
+from fleetform.plans.redact import redact_plan
 from fleetform.plans.workdirs import NEEDS_INIT, init_workdir, settle, settled_hash, unsettle
 from fleetform.review.bundle import (
     CONFIG_DIR,
@@ -83,6 +87,10 @@ class PlanOptions:
     """Terraform ``-lock-timeout`` (e.g. ``5m``). Default: Terraform's (fail at once on a held lock)."""
     replace: Sequence[str] = ()
     """Addresses to rebuild (``-replace``), each ``ADDRESS`` or ``STACK:ADDRESS``."""
+    destroy: bool = False
+    """Plan the destruction of every selected stack (``terraform plan -destroy``). Default: False."""
+    insecure: bool = False
+    """Accept self-signed TLS certificates when fleetform asks the clusters which objects still exist."""
     changed: bool = False
     """Only the stacks whose Terraform JSON changed since it last planned without changes or was applied
     (:func:`settled_hash`), and the stacks of deleted manifests. Default: False (every selected stack)."""
@@ -101,6 +109,8 @@ class StackJob:
     stack: StackInput | None = None
     """None for an orphan."""
     replace: tuple[str, ...] = ()
+    origin: str | None = None
+    """An orphan's manifest, as its state records it."""
 
     @property
     def orphan(self) -> bool:
@@ -161,9 +171,12 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
                 f"{count} stack{'s' if count != 1 else ''} unchanged since the last plan without changes or "
                 "apply: not planned (--changed)"
             )
+    env = dict(options.env)
+    if jobs:
+        env = terraform_environment([Target(job.site.cluster, job.site) for job in jobs], env)
     out = absolute(options.out, options.project)
     _prepare_out(out, [job.name for job in jobs])
-    terraform = Terraform(env=dict(options.env))
+    terraform = Terraform(env=env)
     index = PlanIndex(
         created=now(),
         fleetform_version=__version__,
@@ -203,17 +216,18 @@ def _jobs(
             f"stacks not synthesized in {synth_dir}: {', '.join(missing)}; run `fleetform synth` (or leave out "
             "--no-synth)"
         )
-    orphans = local_orphans(site, set(by_name))
-    if site.state.backend == "pg" and options.stacks is None:
+    selection = options.stacks is not None
+    orphans, left_alone = orphans_in_run(
+        site, list(by_name), options.manifests, selection=selection, project=options.project
+    )
+    notes.extend(left_alone)
+    if site.state.backend == "pg" and not selection:
         notes.append(
             "pg backend: stacks of deleted manifests cannot be discovered (fleetform cannot list PostgreSQL "
             "schemas); name them with --stacks to plan their destruction"
         )
-    wanted = (
-        list(dict.fromkeys(split_names(options.stacks)))
-        if options.stacks is not None
-        else [*by_name, *orphans]
-    )
+    wanted = list(dict.fromkeys(split_names(options.stacks or []))) if selection else [*by_name, *orphans]
+    loaded = [s.manifest.path for s in stacks]
     replace = _replacements(options.replace, wanted, synth_dir, by_name)
     jobs = []
     for name in wanted:
@@ -221,15 +235,13 @@ def _jobs(
             stack = by_name[name]
             jobs.append(StackJob(name, synth_dir / "stacks" / name, stack.site, stack, replace.get(name, ())))
             continue
-        if site.state.backend == "local" and name not in orphans:
-            known = ", ".join(sorted([*by_name, *orphans])) or "none"
-            raise ToolError(
-                f"no stack named '{name}': it is not synthesized and has no state file; stacks: {known}"
-            )
+        origin = orphans.get(name)
+        if origin is None:
+            origin = named_orphan(site, name, loaded, options.manifests, options.project)
         cluster_site, cluster = orphan_site(site, name)
         workdir = synth_dir / TOMBSTONES / name
         write_tombstone(workdir, name, cluster_site, cluster)
-        jobs.append(StackJob(name, workdir, cluster_site, None, replace.get(name, ())))
+        jobs.append(StackJob(name, workdir, cluster_site, None, replace.get(name, ()), origin or None))
     return jobs
 
 
@@ -277,9 +289,11 @@ def _prepare_out(out: Path, stacks: Sequence[str]) -> None:
             (out / INDEX).unlink()
         elif any(out.iterdir()):
             raise ToolError(f"--out {out} is not empty and not a plan directory; choose another directory")
-    out.mkdir(parents=True, exist_ok=True)
+    # Saved plans hold sensitive values (Terraform needs them to apply): owner-only, like ~/.ssh.
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    out.chmod(0o700)
     for name in stacks:
-        (out / name).mkdir(parents=True, exist_ok=True)
+        (out / name).mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _plan_one(
@@ -298,7 +312,7 @@ def _plan_one(
         workdir=relative(job.workdir, options.project),
         application=stack.manifest.name if stack else None,
         cluster=stack.target.name if stack else (job.site.cluster.name if job.site.cluster else "default"),
-        manifest=relative(Path(stack.manifest.path), options.project) if stack else None,
+        manifest=relative(Path(stack.manifest.path), options.project) if stack else job.origin,
         backend=job.site.state.backend,
         networks=dict(job.site.networks),
         allow_data_loss=options.allow_data_loss,
@@ -311,46 +325,39 @@ def _plan_one(
     try:
         progress(job.name, "init")
         initialized = init_workdir(terraform, job.workdir, init_lock, reuse=True)
+        progress(job.name, "cluster")
+        removed = _take_out_deleted(terraform, job, options)
+        entry.deleted_outside = removed.addresses
+        entry.state_backup = str(removed.backup) if removed.backup else None
         progress(job.name, "plan")
-        args = [
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-detailed-exitcode",
-            f"-parallelism={options.parallelism}",
-        ]
-        if options.lock_timeout:
-            args.append(f"-lock-timeout={options.lock_timeout}")
-        args += [f"-replace={address}" for address in job.replace]
-        args.append(f"-out={plan_file}")
-        result = terraform.run(job.workdir, args, ok_codes=(0, 1, 2))
+        result = _terraform_plan(terraform, job, options, plan_file, job.replace)
         if result.code == 1 and not initialized and NEEDS_INIT.search(result.stderr + result.stdout):
             # The working directory was initialized for what this JSON asked before; not any more.
             progress(job.name, "init")
             init_workdir(terraform, job.workdir, init_lock, reuse=False)
             progress(job.name, "plan")
-            result = terraform.run(job.workdir, args, ok_codes=(0, 1, 2))
+            result = _terraform_plan(terraform, job, options, plan_file, job.replace)
         if result.code == 1:
             _record_failure(entry, job, result, target)
             unsettle(job.workdir)
             progress(job.name, entry.status)
             return _finish(entry, started)
-        entry.changes = result.code == 2
         progress(job.name, "show")
-        # What `terraform show` prints for a plan without changes is what the plan printed, less its progress.
-        text = None if entry.changes else _no_changes_text(result.stdout)
-        show_json = ["show", "-json", "-no-color", str(plan_file)]
-        if text is not None:
-            shown = terraform.run(job.workdir, show_json)
-        else:
-            # Both read only the saved plan (and the provider schemas): run them side by side.
-            with ThreadPoolExecutor(max_workers=2) as shows:
-                as_json = shows.submit(terraform.run, job.workdir, show_json)
-                as_text = shows.submit(terraform.run, job.workdir, ["show", "-no-color", str(plan_file)])
-                shown, text = as_json.result(), as_text.result().stdout
-        (target / PLAN_JSON).write_text(shown.stdout, encoding="utf-8")
+        shown, text = _show(terraform, job.workdir, plan_file, result)
+        power = [] if options.destroy else in_place_power_updates(json.loads(shown))
+        if power:
+            # The provider cannot update a power state in place (fleetform.plans.power): plan a replace.
+            progress(job.name, "plan")
+            replace = tuple(dict.fromkeys([*job.replace, *power]))
+            result = _terraform_plan(terraform, job, options, plan_file, replace, ok_codes=(0, 2))
+            entry.power_replaced = power
+            progress(job.name, "show")
+            shown, text = _show(terraform, job.workdir, plan_file, result)
+        entry.changes = result.code == 2
+        redacted = redact_plan(json.loads(shown))
+        (target / PLAN_JSON).write_text(json.dumps(redacted), encoding="utf-8")
         (target / PLAN_TEXT).write_text(text, encoding="utf-8")
-        plan = parse_plan(json.loads(shown.stdout))
+        plan = parse_plan(redacted)
     except (FleetformError, json.JSONDecodeError) as exc:
         entry.status = "failed"
         entry.message = str(exc)
@@ -383,6 +390,51 @@ def _plan_one(
         entry.status if entry.status != "planned" else ("changes" if entry.changes else "no changes"),
     )
     return _finish(entry, started)
+
+
+def _take_out_deleted(terraform: Terraform, job: StackJob, options: PlanOptions) -> Removed:
+    """Objects of the stack deleted outside fleetform, taken out of its state (:mod:`fleetform.plans.deleted`)."""
+    return take_out_deleted(
+        terraform,
+        job.workdir,
+        job.name,
+        job.site,
+        project=options.project,
+        insecure=options.insecure,
+        lock_timeout=options.lock_timeout,
+    )
+
+
+def _terraform_plan(
+    terraform: Terraform,
+    job: StackJob,
+    options: PlanOptions,
+    plan_file: Path,
+    replace: Sequence[str],
+    ok_codes: Sequence[int] = (0, 1, 2),
+) -> Result:
+    args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-parallelism={options.parallelism}"]
+    if options.destroy:
+        args.append("-destroy")
+    if options.lock_timeout:
+        args.append(f"-lock-timeout={options.lock_timeout}")
+    args += [f"-replace={address}" for address in replace]
+    args.append(f"-out={plan_file}")
+    return terraform.run(job.workdir, args, ok_codes=ok_codes)
+
+
+def _show(terraform: Terraform, workdir: Path, plan_file: Path, result: Result) -> tuple[str, str]:
+    """``terraform show -json`` and ``terraform show`` of a saved plan."""
+    # What `terraform show` prints for a plan without changes is what the plan printed, less its progress.
+    text = None if result.code == 2 else _no_changes_text(result.stdout)
+    show_json = ["show", "-json", "-no-color", str(plan_file)]
+    if text is not None:
+        return terraform.run(workdir, show_json).stdout, text
+    # Both read only the saved plan (and the provider schemas): run them side by side.
+    with ThreadPoolExecutor(max_workers=2) as shows:
+        as_json = shows.submit(terraform.run, workdir, show_json)
+        as_text = shows.submit(terraform.run, workdir, ["show", "-no-color", str(plan_file)])
+        return as_json.result().stdout, as_text.result().stdout
 
 
 def _finish(entry: StackEntry, started: float) -> StackEntry:
@@ -428,7 +480,7 @@ def _prevent_destroy_message(job: StackJob, refusals: Sequence[DiskRefusal]) -> 
     vms = ", ".join(sorted({f"'{r.vm}'" for r in refusals if r.vm}))
     return (
         f"the plan would destroy {disks}, which fleetform protects (prevent_destroy on every "
-        f"disk without a boot index). If that is intended, plan again with --allow-data-loss, or set "
+        f"disk without a boot index). If that is intended, run the same command again with --allow-data-loss, or set "
         f"`x-fleetform: {{allow_data_loss: true}}` on VM {vms} in {where}."
     )
 
@@ -446,7 +498,7 @@ def _refusal_message(job: StackJob, losses: Sequence[DiskLoss]) -> str:
         else ""
     )
     return (
-        f"refused: the plan destroys {disks}. If that is intended, plan again with "
+        f"refused: the plan destroys {disks}. If that is intended, run the same command again with "
         f"--allow-data-loss{manifest_fix}."
     )
 

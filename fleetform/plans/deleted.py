@@ -1,0 +1,68 @@
+"""Before a plan: objects deleted outside fleetform are taken out of the stack's state, with a backup first.
+
+The finding is :mod:`fleetform.outofband`'s (through the REST API, before Terraform's refresh would fail with a
+raw 404); this module reads the state, keeps a copy and runs ``terraform state rm`` for exactly those addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetform.config import SiteConfig, Target
+from fleetform.connect import client_for
+from fleetform.errors import ApiError, FleetformError
+from fleetform.origins import read_state_file
+from fleetform.outofband import backup_state, missing, parse_state, state_resources
+from fleetform.terraform import Terraform
+from fleetform.translate import state_file
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What was taken out of a stack's state."""
+
+    addresses: list[str]
+    backup: Path | None
+
+
+def take_out_deleted(
+    terraform: Terraform,
+    workdir: Path,
+    stack: str,
+    site: SiteConfig,
+    *,
+    project: Path,
+    insecure: bool = False,
+    lock_timeout: str | None = None,
+) -> Removed:
+    """Remove from ``stack``'s state every object the cluster no longer has; the addresses and the backup.
+    Raises FleetformError when the cluster cannot be asked or the state cannot be changed."""
+    if site.state.backend == "local":
+        path = state_file(site, stack)
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        state = read_state_file(path) or {} if text else {}
+        backups = site.state_dir / "backups"
+    else:
+        text = terraform.run(workdir, ["state", "pull"]).stdout
+        state = parse_state(text)
+        backups = project / ".fleetform" / "state-backups"
+    resources = state_resources(state)
+    if not resources:
+        return Removed([], None)
+    target = Target(site.cluster, site)
+    try:
+        with client_for(target, insecure=insecure, environ=terraform.env) as client:
+            gone = sorted(missing(client, resources))
+    except ApiError as exc:
+        raise FleetformError(
+            f"cannot check which of stack '{stack}''s objects still exist on cluster {target.name}: {exc}"
+        ) from None
+    if not gone:
+        return Removed([], None)
+    backup = backup_state(text, backups, stack)
+    args = ["state", "rm", "-no-color"]
+    if lock_timeout:
+        args.append(f"-lock-timeout={lock_timeout}")
+    terraform.run(workdir, [*args, *gone])
+    return Removed(gone, backup)
