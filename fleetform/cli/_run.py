@@ -16,7 +16,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -171,6 +171,19 @@ def _vm_line(vm: VmView) -> str:
         vm.action, "update"
     )
     return f"{sign} VM {vm.name}: {word}" + (f" ({'; '.join(details)})" if details else "")
+
+
+def report_repairs(entries: Any) -> None:
+    """What fleetform repaired before planning: objects deleted outside fleetform, taken out of state."""
+    for name, entry in entries.items():
+        if entry.deleted_outside:
+            err.print(
+                f"{name}: {plural(len(entry.deleted_outside), 'object')} deleted outside fleetform "
+                f"({', '.join(entry.deleted_outside)}) taken out of its state and planned to be created again; "
+                f"the state before is kept in {entry.state_backup}",
+                style="yellow",
+                highlight=False,
+            )
 
 
 # --- the question ---------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from fleetform.cli._run import (
     confirm,
     plural,
     print_summary,
+    report_repairs,
     resolve_mode,
     resource_changes,
 )
@@ -161,7 +162,7 @@ def _run(
             print_issues(run.warnings)
             for note in run.notes:
                 err.print(f"note: {note}", style="yellow", highlight=False)
-            _report_repairs(run.index.stacks)
+            report_repairs(run.index.stacks)
             review = build_review(load_bundle([run.out]))
             print_summary(review)
             problems = run.refused + run.failed
@@ -198,19 +199,6 @@ def _run(
         except FleetformError as exc:
             raise fail(exc) from None
     _report(verb, outcomes, started)
-
-
-def _report_repairs(entries: Any) -> None:
-    """What fleetform repaired before planning: objects deleted outside fleetform, taken out of state."""
-    for name, entry in entries.items():
-        if entry.deleted_outside:
-            err.print(
-                f"{name}: {plural(len(entry.deleted_outside), 'object')} deleted outside fleetform "
-                f"({', '.join(entry.deleted_outside)}) taken out of its state and planned to be created again; "
-                f"the state before is kept in {entry.state_backup}",
-                style="yellow",
-                highlight=False,
-            )
 
 
 def _report(verb: str, outcomes: list[Any], started: float) -> None:
