@@ -7,6 +7,7 @@ layer that prints or sets exit codes.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -101,10 +102,43 @@ AllowDataLossOption = Annotated[
 
 
 def print_issues(issues: list[Issue]) -> None:
-    """Print located issues to stderr: errors in red, warnings in yellow."""
-    for issue in issues:
+    """Print located issues to stderr: errors in red, each one; warnings in yellow, and a warning repeated for
+    several places (the same words but for names and numbers) once, with how many more and where."""
+    for issue, more in group_warnings(issues):
         style = "red" if issue.is_error else "yellow"
         err.print(str(issue), style=style, markup=False)
+        if more:
+            places = ", ".join(str(other.location) for other in more[:6])
+            rest = f", and {len(more) - 6} more" if len(more) > 6 else ""
+            count = f"{len(more)} more warning{'s' if len(more) != 1 else ''}"
+            err.print(f"  ... and {count} like this one: {places}{rest}", style=style, markup=False)
+
+
+_NAMES = re.compile(r"'[^']*'")
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _shape(text: str) -> str:
+    return _NUMBERS.sub("#", _NAMES.sub("'…'", text))
+
+
+def group_warnings(issues: list[Issue]) -> list[tuple[Issue, list[Issue]]]:
+    """Issues in order, each with the later warnings that say the same but for quoted names and numbers."""
+    groups: dict[tuple[str, str], tuple[Issue, list[Issue]]] = {}
+    result: list[tuple[Issue, list[Issue]]] = []
+    for issue in issues:
+        if issue.is_error:
+            result.append((issue, []))
+            continue
+        key = (_shape(issue.message), _shape(issue.hint))
+        found = groups.get(key)
+        if found is not None:
+            found[1].append(issue)
+            continue
+        entry: tuple[Issue, list[Issue]] = (issue, [])
+        groups[key] = entry
+        result.append(entry)
+    return result
 
 
 def fail(exc: FleetformError) -> typer.Exit:

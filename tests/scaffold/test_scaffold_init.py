@@ -73,7 +73,7 @@ def test_init_output_passes_fleetform_validate_strict(project: Path) -> None:
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "ok: 1 applications, 2 VMs" in run.stderr
+    assert "ok: 1 application, 2 VMs" in run.stderr
     assert "warning" not in run.stderr
 
 
