@@ -112,3 +112,13 @@ def test_validate_format_json(tmp_path: Path) -> None:
     data = json.loads(out)
     assert code == 1 and data["ok"] is False
     assert any(e["path"].endswith("broken.yaml") and e["line"] for e in data["errors"])
+
+
+def test_the_repository_ignores_plans_and_drift_reports_and_its_readme_turns_usage_reporting_off() -> None:
+    ignored = set((ROOT / ".gitignore").read_text().splitlines())
+    assert {"plans/", "drift/", "*.tfplan", "state/", ".fleetform/"} <= ignored
+    readme = (ROOT / "README.md").read_text()
+    for line in readme.splitlines():
+        if line.startswith(("npx cdktf", "cdktf ")):
+            raise AssertionError(f"a README command runs cdktf with usage reporting on: {line}")
+    assert "CHECKPOINT_DISABLE=1 npx cdktf synth" in readme
