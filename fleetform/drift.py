@@ -27,6 +27,7 @@ from fleetform.connect import client_for, terraform_environment
 from fleetform.errors import ApiError, FleetformError
 from fleetform.inputs import StackInput, load_inputs
 from fleetform.outofband import missing
+from fleetform.plans.failures import explain, explain_api, failure_context
 from fleetform.plans.redact import redact_plan
 from fleetform.plans.workdirs import init_workdir
 from fleetform.review.bundle import PLAN_JSON, PlanIndex, StackEntry, write_index
@@ -166,9 +167,13 @@ def _check(
             plan_file.unlink(missing_ok=True)
     except (FleetformError, ApiError) as exc:
         entry.status = "failed"
-        entry.message = str(exc)
-        drift.error = str(exc)
-        (target / "error.txt").write_text(str(exc) + "\n", encoding="utf-8")
+        context = failure_context(stack.name, stack.site, terraform.env, "plan")
+        if isinstance(exc, ApiError):
+            entry.message = explain_api(exc, context, "checking which objects still exist")
+        else:
+            entry.message = explain(str(exc), context) or str(exc)
+        drift.error = entry.message
+        (target / "error.txt").write_text(f"{entry.message}\n\n{exc}\n", encoding="utf-8")
         progress(stack.name, "failed")
         return entry, drift
     report = redact_plan(_report_plan(plan, state, resources, gone))

@@ -120,9 +120,11 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 def print_summary(review: Review) -> None:
     """The review's summary on stdout: dangers first, then attention, then each stack with changes."""
-    if review.dangers:
-        out.print(f"[bold red]Dangerous ({len(review.dangers)}):[/]", highlight=False)
-        for danger in review.dangers:
+    # A failed or refused stack is reported once, by the caller (print_problems), not as a danger here.
+    dangers = [d for d in review.dangers if d.kind not in ("stack-failed", "stack-refused")]
+    if dangers:
+        out.print(f"[bold red]Dangerous ({len(dangers)}):[/]", highlight=False)
+        for danger in dangers:
             out.print(f"  [red]![/] {_plain(danger.message)}", highlight=False, markup=True)
     if review.attention:
         out.print(f"[yellow]Needs attention ({len(review.attention)}):[/]", highlight=False)
@@ -130,8 +132,10 @@ def print_summary(review: Review) -> None:
             hint = f" ({_plain(item.hint)})" if item.hint else ""
             out.print(f"  [yellow]~[/] {_plain(item.message)}{hint}", highlight=False)
     for stack in review.stacks:
-        if resource_changes(stack.counts) or stack.status != "planned":
+        if resource_changes(stack.counts) or stack.status == "refused":
             _print_stack(stack)
+    if not any(stack.status == "planned" for stack in review.stacks):
+        return
     totals = review.totals
     parts = [
         f"{totals[key]} to {verb}"
@@ -184,6 +188,15 @@ def report_repairs(entries: Any) -> None:
                 style="yellow",
                 highlight=False,
             )
+
+
+def print_problems(entries: Any, names: list[str]) -> None:
+    """The refused and failed stacks, each message once (a cluster-wide failure names its stacks together)."""
+    by_message: dict[str, list[str]] = {}
+    for name in names:
+        by_message.setdefault(entries[name].message, []).append(name)
+    for message, stacks in by_message.items():
+        err.print(f"{', '.join(stacks)}: {message}", style="red", markup=False, highlight=False)
 
 
 # --- the question ---------------------------------------------------------------------------------------------

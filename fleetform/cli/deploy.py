@@ -40,6 +40,7 @@ from fleetform.cli._run import (
     SynthDirOption,
     confirm,
     plural,
+    print_problems,
     print_summary,
     report_repairs,
     resolve_mode,
@@ -166,8 +167,7 @@ def _run(
             review = build_review(load_bundle([run.out]))
             print_summary(review)
             problems = run.refused + run.failed
-            for name in problems:
-                err.print(f"{name}: {run.index.stacks[name].message}", style="red", markup=False)
+            print_problems(run.index.stacks, problems)
             if problems:
                 err.print(f"nothing was {'destroyed' if destroy else 'applied'}", style="red")
                 raise typer.Exit(1)

@@ -31,6 +31,7 @@ from fleetform.cli._run import (
     StacksOption,
     SynthDirOption,
     plural,
+    print_problems,
     report_repairs,
     resolve_mode,
 )
@@ -194,8 +195,7 @@ def plan(
             highlight=False,
         )
     problems = run.refused + run.failed
-    for name in problems:
-        err.print(f"{name}: {run.index.stacks[name].message}", style="red", markup=False)
+    print_problems(run.index.stacks, problems)
     if problems:
         err.print(f"review with: fleetform review {run.out}", style="red")
         raise typer.Exit(1)

@@ -12,6 +12,7 @@ from typing import Any
 
 from fleetform.errors import FleetformError
 from fleetform.plans.common import STACK_FILE, Progress, config_hash, now, split_names
+from fleetform.plans.failures import Context, explain
 from fleetform.plans.workdirs import settle
 from fleetform.review.bundle import (
     CONFIG_DIR,
@@ -161,7 +162,10 @@ def _apply_one(
                 stale=True,
             )
         progress(stack.name, "failed")
-        return ApplyOutcome(stack.name, False, f"terraform apply failed:\n{error_text(output)}")
+        entry = stack.entry
+        host = terraform.env.get("HC_HOST") if (entry.cluster or "default") == "default" else None
+        words = explain(output, Context(stack.name, entry.cluster or "default", host, "apply"))
+        return ApplyOutcome(stack.name, False, words or f"terraform apply failed:\n{error_text(output)}")
     stack.entry.applied = now()
     if not stack.entry.orphan and stack.entry.config_hash:
         settle(workdir, stack.entry.config_hash)

@@ -12,6 +12,7 @@ from pathlib import Path
 from fleetform.config import SiteConfig, Target
 from fleetform.connect import client_for
 from fleetform.errors import ApiError, FleetformError
+from fleetform.plans.failures import explain_api, failure_context
 from fleetform.origins import read_state_file
 from fleetform.outofband import backup_state, missing, parse_state, state_resources
 from fleetform.terraform import Terraform
@@ -55,8 +56,9 @@ def take_out_deleted(
         with client_for(target, insecure=insecure, environ=terraform.env) as client:
             gone = sorted(missing(client, resources))
     except ApiError as exc:
+        context = failure_context(stack, site, terraform.env, "plan")
         raise FleetformError(
-            f"cannot check which of stack '{stack}''s objects still exist on cluster {target.name}: {exc}"
+            explain_api(exc, context, "checking which of the stack's objects still exist")
         ) from None
     if not gone:
         return Removed([], None)

@@ -33,6 +33,7 @@ from fleetform.plans.common import (
     relative,
     split_names,
 )
+from fleetform.plans.failures import explain, failure_context
 from fleetform.plans.deleted import Removed, take_out_deleted
 from fleetform.plans.orphans import named_orphan, orphan_site, orphans_in_run, write_tombstone
 from fleetform.plans.power import in_place_power_updates
@@ -338,7 +339,7 @@ def _plan_one(
             progress(job.name, "plan")
             result = _terraform_plan(terraform, job, options, plan_file, job.replace)
         if result.code == 1:
-            _record_failure(entry, job, result, target)
+            _record_failure(entry, job, result, target, terraform.env)
             unsettle(job.workdir)
             progress(job.name, entry.status)
             return _finish(entry, started)
@@ -442,7 +443,9 @@ def _finish(entry: StackEntry, started: float) -> StackEntry:
     return entry
 
 
-def _record_failure(entry: StackEntry, job: StackJob, result: Result, target: Path) -> None:
+def _record_failure(
+    entry: StackEntry, job: StackJob, result: Result, target: Path, env: Mapping[str, str]
+) -> None:
     output = result.stderr + ("\n" + result.stdout if result.stdout else "")
     (target / ERROR_TEXT).write_text(error_text(output, limit=200) + "\n", encoding="utf-8")
     (target / PLAN_FILE).unlink(missing_ok=True)
@@ -459,7 +462,8 @@ def _record_failure(entry: StackEntry, job: StackJob, result: Result, target: Pa
         entry.message = _prevent_destroy_message(job, entry.refusals)
     else:
         entry.status = "failed"
-        entry.message = f"terraform plan failed: {error_text(output, limit=12)}"
+        words = explain(output, failure_context(job.name, job.site, env, "plan"))
+        entry.message = words or f"terraform plan failed: {error_text(output, limit=12)}"
 
 
 def _names(job: StackJob, address: str) -> tuple[str | None, str]:
