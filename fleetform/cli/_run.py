@@ -162,15 +162,21 @@ def _print_stack(stack: StackReview) -> None:
 def _vm_line(vm: VmView) -> str:
     sign = _SIGNS.get(vm.action, "~")
     details: list[str] = []
+
+    def add(text: str) -> None:
+        if text and text not in details:
+            details.append(text)
+
+    whole = vm.action in ("create", "delete")
     for change in vm.changes:
-        if change.reason and change.reason not in details and change.action != "delete":
-            details.append(change.reason)
+        if change.reason and change.action != "delete":
+            add(change.reason)
         if change.action in ("update", "replace"):
             for attribute in change.attributes:
                 if attribute.before or attribute.after:
-                    text = f"{attribute.label} {attribute.before} → {attribute.after}".strip()
-                    if text not in details:
-                        details.append(text)
+                    add(f"{attribute.label} {attribute.before} → {attribute.after}".strip())
+        elif not whole and change.action in ("create", "delete") and not change.subject.startswith("VM "):
+            add(f"{change.subject} {'added' if change.action == 'create' else 'removed'}")
     word = {"create": "create", "delete": "destroy", "replace": "replace", "import": "import"}.get(
         vm.action, "update"
     )
