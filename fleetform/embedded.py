@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -133,13 +134,16 @@ def start(
 ) -> tuple[Simulator, bool]:
     """Start the simulator in the background (or find the one already running); also True when started now.
 
-    Template VMs and VLANs are seeded from ``site`` (a ``fleetform.yaml``). A new password is made for each
-    start unless one is given; it lives only in the git-ignored ``simulator.json``.
+    Template VMs and VLANs are seeded from ``site`` (a ``fleetform.yaml``). Without a ``port`` it listens on the
+    port of its last run when that is free (else any free port). A new password is made for each start unless
+    one is given; it lives only in the git-ignored ``simulator.json``.
     """
     running = read_running(paths)
     if running is not None:
         return running, False
     paths.home.mkdir(parents=True, exist_ok=True)
+    # The port of the last run again, so HC_HOST in the user's shell and saved plans stay right.
+    port = port or _previous_port(paths)
     paths.port_file.unlink(missing_ok=True)
     password = password or secrets.token_urlsafe(12)
     command = [
@@ -310,6 +314,20 @@ def prepare(
             docs.append(yaml.safe_load(file.read_text()))
     write_demo_site(paths, site, asset_urls(docs))
     return simulator, environment(paths, simulator)
+
+
+def _previous_port(paths: Paths) -> int:
+    """The port the last simulator of this project listened on, if it is free now (else 0: any port)."""
+    try:
+        port = int(paths.port_file.read_text().strip())
+    except (OSError, ValueError):
+        return 0
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
 
 
 def _alive(pid: int) -> bool:

@@ -1,5 +1,5 @@
-"""``fleetform simulator``: run the HyperCore REST API simulator (``serve``), or stop the background one
-that ``fleetform demo`` / ``deploy --simulator`` started (``stop``)."""
+"""``fleetform simulator``: run the HyperCore REST API simulator (``serve``), or show (``status``) or stop
+(``stop``) the background one that ``fleetform demo`` / ``deploy --simulator`` started."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from fleetform.cli._app import app, err, out
+from fleetform.simulator.models import DEFAULT_TASK_SECONDS
 from fleetform.simulator.settings import DEFAULT_HOST, DEFAULT_PASSWORD, DEFAULT_PORT, DEFAULT_USERNAME
 
 simulator_app = typer.Typer(
@@ -38,7 +39,14 @@ def serve(
     password: Annotated[str, typer.Option(help="Login password.")] = DEFAULT_PASSWORD,
     task_seconds: Annotated[
         float, typer.Option("--task-seconds", help="How long every task stays QUEUED/RUNNING.")
-    ] = 0.0,
+    ] = DEFAULT_TASK_SECONDS,
+    busy_vms: Annotated[
+        bool,
+        typer.Option(
+            "--busy-vms/--no-busy-vms",
+            help="Answer HTTP 500 to a second task on a VM while one runs, as HyperCore does.",
+        ),
+    ] = True,
     shutdown_seconds: Annotated[
         float,
         typer.Option("--shutdown-seconds", help="How long a guest takes to power off after ACPI SHUTDOWN."),
@@ -64,6 +72,12 @@ def serve(
         bool, typer.Option("--guest-agent", help="Running guests report IPv4 addresses.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log every request.")] = False,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls", help="Serve HTTPS with a generated certificate; prints its CA file (for HC_CA_BUNDLE)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the simulated /rest/v1 API (and its /admin API) until Ctrl-C."""
     from fleetform.simulator.errors import ConfigError
@@ -78,6 +92,7 @@ def serve(
             username=username,
             password=password,
             task_seconds=task_seconds,
+            busy_vms=busy_vms,
             shutdown_seconds=shutdown_seconds,
             nodes=nodes,
             templates=template,
@@ -88,6 +103,7 @@ def serve(
             latency=latency,
             guest_agent=guest_agent,
             access_log=verbose,
+            tls=tls,
             port_file=port_file,
         )
         server = SimulatorServer(settings)
@@ -111,3 +127,18 @@ def stop() -> None:
         err.print("simulator stopped", style="green")
     else:
         err.print("no simulator was running")
+
+
+@simulator_app.command()
+def status() -> None:
+    """Show the background simulator of this project (.fleetform/): its URL and user, or that none runs."""
+    from fleetform.embedded import Paths, read_running
+
+    paths = Paths(Path.cwd())
+    running = read_running(paths)
+    if running is None:
+        err.print("no simulator is running (fleetform demo or deploy --simulator starts one)")
+        raise typer.Exit(1)
+    out.print(f"simulator running at {running.url} (pid {running.pid})", markup=False, highlight=False)
+    out.print(f"  user      {running.username}", markup=False, highlight=False)
+    out.print(f"  password  in {paths.info} (HC_PASSWORD)", markup=False, highlight=False)

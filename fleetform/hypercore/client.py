@@ -2,6 +2,12 @@
 
 Every failure leaves this module as an :class:`~fleetform.errors.ApiError` naming the host, the call and the
 reason; ``requests`` exceptions never escape.
+
+Retries are urllib3's :class:`~urllib3.util.Retry`, and only where a repeat cannot do a thing twice: a call
+that never reached the cluster (connection refused) is always retried; a GET, HEAD or DELETE also after a read
+error or an HTTP 429/500/502/503/504 (a DELETE of what is gone is a 404, not a second deletion), and so is the
+PUT of an ISO's bytes (``/ISO/{uuid}/data`` replaces them). A POST or PATCH starts a task and is sent once;
+so is ``PUT /VirtualDisk/upload``, which makes a new virtual disk each time. ``Retry-After`` is honoured.
 """
 
 from __future__ import annotations
@@ -10,13 +16,16 @@ import os
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import IO, Any, TypeVar
 
 import requests
 import urllib3
 from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+from urllib3.util import Retry
 
 from fleetform.errors import (
     ApiAuthError,
@@ -35,6 +44,11 @@ from fleetform.errors import (
 from fleetform.hypercore.models import Iso, Node, TaskResponse, TaskTag, VirDomain, VirtualDisk
 
 API = "/rest/v1"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+IDEMPOTENT_PUT = re.compile(r"^/rest/v1/ISO/[^/]+/data/?$")
+"""The one PUT HyperCore makes idempotent: replacing an ISO's bytes."""
+CA_BUNDLE_VARIABLE = "HC_CA_BUNDLE"
 PENDING_TASK_STATES = frozenset({"QUEUED", "RUNNING"})
 FAILED_TASK_STATES = frozenset({"ERROR", "UNINITIALIZED"})
 
@@ -45,11 +59,13 @@ class HypercoreClient:
     """A session with one HyperCore cluster.
 
     ``host`` is the cluster's base URL (``https://10.0.0.5``; ``https://`` is assumed without a scheme).
-    ``timeout`` is seconds per HTTP request (``None``: wait forever). Failed connections and HTTP 5xx answers
-    are retried ``retries`` times, sleeping ``backoff * 2**n`` seconds before retry ``n`` (``retries=0``
-    disables this). With ``session_login`` the context manager logs in (``POST /rest/v1/login``, ``sessionID``
-    cookie) on enter and out on exit; without it every request carries HTTP Basic credentials.
-    ``verify_tls=False`` accepts the self-signed certificates HyperCore clusters ship with.
+    ``timeout`` is seconds per HTTP request (``None``: wait forever). Calls are retried up to ``retries`` times
+    where that is safe (see the module docstring), with urllib3's exponential ``backoff`` factor or the
+    cluster's ``Retry-After`` (``retries=0`` disables this). With ``session_login`` the context manager logs in
+    (``POST /rest/v1/login``, ``sessionID`` cookie) on enter and out on exit; without it every request carries
+    HTTP Basic credentials. TLS certificates are verified against ``ca_bundle`` (a PEM file), else the
+    ``REQUESTS_CA_BUNDLE`` convention, else the system's CAs; ``verify_tls=False`` accepts any certificate
+    (the self-signed ones HyperCore clusters ship with).
     """
 
     def __init__(
@@ -59,6 +75,7 @@ class HypercoreClient:
         password: str,
         *,
         verify_tls: bool = True,
+        ca_bundle: str | None = None,
         timeout: float | None = 60,
         retries: int = 3,
         backoff: float = 0.5,
@@ -75,10 +92,18 @@ class HypercoreClient:
         self._password = password
         self._logged_in = False
         self.verify_tls = verify_tls
+        self.ca_bundle = ca_bundle or None
+        # Two sessions sharing cookies, headers and credentials: one retries idempotent calls, the other only
+        # calls that never reached the cluster.
         self._session = requests.Session()
         self._session.headers["Accept"] = "application/json"
+        self._once = requests.Session()
+        self._once.headers = self._session.headers
+        self._once.cookies = self._session.cookies
+        self._mount(self._session, _retry(self.retries, backoff, idempotent=True))
+        self._mount(self._once, _retry(self.retries, backoff, idempotent=False))
         if not session_login:
-            self._session.auth = (username, password)
+            self._session.auth = self._once.auth = (username, password)
         if not verify_tls:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -86,7 +111,9 @@ class HypercoreClient:
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> HypercoreClient:
         """A client for the cluster named by ``HC_HOST``, ``HC_USERNAME`` and ``HC_PASSWORD``.
 
-        ``HC_AUTH_METHOD=oidc`` selects OIDC login. ``options`` are passed on to the constructor.
+        ``HC_AUTH_METHOD=oidc`` selects OIDC login; ``HC_CA_BUNDLE`` names a PEM file of CA certificates to
+        verify the cluster with (e.g. the simulator's, or a cluster's self-signed certificate). ``options`` are
+        passed on to the constructor.
         """
         env = os.environ if environ is None else environ
         values = {}
@@ -99,6 +126,7 @@ class HypercoreClient:
                 )
             values[name] = value
         options.setdefault("auth_method", env.get("HC_AUTH_METHOD") or "local")
+        options.setdefault("ca_bundle", env.get(CA_BUNDLE_VARIABLE) or None)
         return cls(values["HC_HOST"], values["HC_USERNAME"], values["HC_PASSWORD"], **options)
 
     def __repr__(self) -> str:
@@ -121,6 +149,7 @@ class HypercoreClient:
                 raise
         finally:
             self._session.close()
+            self._once.close()
 
     def login(self) -> None:
         """Start a session: ``POST /rest/v1/login``; later requests send the ``sessionID`` cookie."""
@@ -156,48 +185,47 @@ class HypercoreClient:
         data: bytes | IO[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """Send one call, retrying connection failures and HTTP 5xx; HTTP errors become ``ApiError``s."""
-        rewind = _rewinder(data)
-        for attempt in range(self.retries + 1):
-            retry = attempt < self.retries
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            rewind()
-            try:
-                response = self._session.request(
-                    method,
-                    self.host + path,
-                    json=json,
-                    data=data,
-                    headers=dict(headers or {}),
-                    timeout=self.timeout,
-                    # Per request: a session-wide verify=False loses to REQUESTS_CA_BUNDLE in requests.
-                    verify=self.verify_tls,
-                )
-            except requests.exceptions.SSLError as exc:
-                raise ApiTlsError(
-                    self.host,
-                    method,
-                    path,
-                    f"TLS certificate verification failed ({describe_error(exc)}); a cluster with a self-signed "
-                    "certificate needs TLS verification turned off (--insecure)",
-                ) from None
-            except requests.exceptions.ConnectionError as exc:
-                if retry:
-                    continue
-                kind = (
-                    ApiTimeout if isinstance(exc, requests.exceptions.ConnectTimeout) else ApiConnectionError
-                )
-                raise kind(self.host, method, path, describe_error(exc)) from None
-            except requests.exceptions.Timeout:
-                raise ApiTimeout(self.host, method, path, f"no answer within {self.timeout:g} s") from None
-            except requests.exceptions.RequestException as exc:
-                raise ApiConnectionError(self.host, method, path, describe_error(exc)) from None
-            if response.status_code >= 500 and retry:
-                continue
-            _raise_for_status(response, self.host, method, path)
-            return response
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        """Send one call (retried where safe, see the module docstring); HTTP errors become ``ApiError``s."""
+        idempotent = method in IDEMPOTENT_METHODS or (
+            method == "PUT" and IDEMPOTENT_PUT.match(path) is not None
+        )
+        session = self._session if idempotent else self._once
+        try:
+            response = session.request(
+                method,
+                self.host + path,
+                json=json,
+                data=data,
+                headers=dict(headers or {}),
+                timeout=self.timeout,
+                # Per request: a session-wide verify=False loses to REQUESTS_CA_BUNDLE in requests.
+                verify=self.ca_bundle if self.verify_tls and self.ca_bundle else self.verify_tls,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise ApiTlsError(self.host, method, path, self._tls_advice(exc)) from None
+        except requests.exceptions.ConnectionError as exc:
+            kind = ApiTimeout if _timed_out(exc) else ApiConnectionError
+            raise kind(self.host, method, path, describe_error(exc)) from None
+        except requests.exceptions.Timeout:
+            raise ApiTimeout(self.host, method, path, f"no answer within {self.timeout:g} s") from None
+        except requests.exceptions.RequestException as exc:
+            raise ApiConnectionError(self.host, method, path, describe_error(exc)) from None
+        _raise_for_status(response, self.host, method, path)
+        return response
+
+    def _tls_advice(self, exc: BaseException) -> str:
+        where = f"the CA file {self.ca_bundle}" if self.ca_bundle else "the trusted CAs"
+        return (
+            f"TLS certificate verification failed against {where} ({describe_error(exc)}). If the cluster has a "
+            f"self-signed certificate, set {CA_BUNDLE_VARIABLE} (or REQUESTS_CA_BUNDLE) to a PEM file with it or "
+            "its CA, or pass --insecure to turn verification off"
+        )
+
+    @staticmethod
+    def _mount(session: requests.Session, retry: Retry) -> None:
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
 
     def get(self, path: str) -> list[dict[str, Any]]:
         """``GET`` a collection or one object; HyperCore answers both with a JSON array (``[]``: none)."""
@@ -431,9 +459,37 @@ def _remaining(stream: IO[bytes]) -> int:
     return end - start
 
 
-def _rewinder(data: bytes | IO[bytes] | None) -> Callable[[], object]:
-    """Something that puts a streamed body back where it started, so a retry sends it whole."""
-    if data is None or isinstance(data, bytes | bytearray):
-        return lambda: None
-    start = data.tell()
-    return lambda: data.seek(start)
+def _retry(retries: int, backoff: float, *, idempotent: bool) -> Retry:
+    """The retry policy of a session: every failure for idempotent calls, else only unsent requests."""
+    if not idempotent:
+        return Retry(
+            total=retries, connect=retries, read=0, status=0, other=0, redirect=0, raise_on_status=False
+        )
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,  # e.g. TLS failures: retrying cannot help
+        redirect=0,
+        allowed_methods=None,  # this session only carries idempotent calls
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether a connection error is a connect or read timeout (after the retries)."""
+    reason: BaseException | None = exc
+    while reason is not None:
+        if isinstance(reason, NewConnectionError):  # a subclass of ConnectTimeoutError, but refused
+            return False
+        if isinstance(reason, (ConnectTimeoutError, ReadTimeoutError, requests.exceptions.ConnectTimeout)):
+            return True
+        inner = getattr(reason, "reason", None)
+        if not isinstance(inner, BaseException) and reason.args and isinstance(reason.args[0], BaseException):
+            inner = reason.args[0]
+        reason = inner if isinstance(inner, BaseException) and inner is not reason else None
+    return False

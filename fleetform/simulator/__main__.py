@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from fleetform.simulator.errors import ConfigError
+from fleetform.simulator.models import DEFAULT_TASK_SECONDS
 from fleetform.simulator.server import SimulatorServer
 from fleetform.simulator.settings import (
     DEFAULT_HOST,
@@ -28,7 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="directory for the database and images [a temporary one]")
     parser.add_argument("--username", default=DEFAULT_USERNAME)
     parser.add_argument("--password", default=DEFAULT_PASSWORD)
-    parser.add_argument("--task-seconds", type=float, default=0.0, help="how long tasks stay QUEUED/RUNNING")
+    parser.add_argument(
+        "--task-seconds",
+        type=float,
+        default=DEFAULT_TASK_SECONDS,
+        help="how long tasks stay QUEUED/RUNNING [%(default)s]",
+    )
+    parser.add_argument(
+        "--no-busy-vms",
+        action="store_true",
+        help="accept a second task on a VM while one runs (HyperCore answers HTTP 500)",
+    )
     parser.add_argument("--shutdown-seconds", type=float, default=0.0, help="guest delay after ACPI SHUTDOWN")
     parser.add_argument("--nodes", type=int, default=1, help="number of cluster nodes [%(default)s]")
     parser.add_argument(
@@ -48,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         "--latency", type=float, default=0.0, metavar="SECONDS", help="delay every REST request"
     )
     parser.add_argument("--guest-agent", action="store_true", help="running guests report IPv4 addresses")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate of its own CA")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     try:
@@ -58,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             username=args.username,
             password=args.password,
             task_seconds=args.task_seconds,
+            busy_vms=not args.no_busy_vms,
             shutdown_seconds=args.shutdown_seconds,
             nodes=args.nodes,
             templates=args.template,
@@ -68,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             latency=args.latency,
             guest_agent=args.guest_agent,
             access_log=args.verbose,
+            tls=args.tls,
             port_file=args.port_file,
         )
         server = SimulatorServer(settings)

@@ -24,6 +24,7 @@ from fleetform.simulator.backend import Backend, Caller
 from fleetform.simulator.errors import BadRequest, NotFound, Unauthorized
 from fleetform.simulator.models import TaskRef
 from fleetform.simulator.schemas import (
+    BlockDeviceClone,
     BlockDeviceCreate,
     BlockDeviceUpdate,
     ClusterUpdate,
@@ -32,6 +33,11 @@ from fleetform.simulator.schemas import (
     Login,
     NetDeviceCreate,
     NetDeviceUpdate,
+    ReplicationCreate,
+    ReplicationUpdate,
+    SnapshotCreate,
+    SnapshotScheduleCreate,
+    SnapshotScheduleUpdate,
     VirDomainClone,
     VirDomainCreate,
     VirDomainUpdate,
@@ -216,6 +222,10 @@ def build_router(backend: Backend) -> APIRouter:
         no_filters(request, "VirDomainBlockDevice")
         return answer([backend.get_block_device(uuid)])
 
+    @route(router, "POST", "/VirDomainBlockDevice/{uuid}/clone")
+    def clone_block_device(uuid: str, payload: Body, who: Who) -> JSONResponse:
+        return task(backend.clone_block_device(who, uuid, parse(BlockDeviceClone, payload)))
+
     @route(router, "PATCH", "/VirDomainBlockDevice/{uuid}")
     def update_block_device(uuid: str, payload: Body, who: Who) -> JSONResponse:
         return task(backend.update_block_device(who, uuid, parse(BlockDeviceUpdate, payload)))
@@ -298,6 +308,77 @@ def build_router(backend: Backend) -> APIRouter:
     @route(router, "DELETE", "/ISO/{uuid}")
     def delete_iso(uuid: str, who: Who) -> JSONResponse:
         return task(backend.delete_iso(who, uuid))
+
+    # --- snapshots, schedules, replication ----------------------------------------------------------
+    # Every cluster has these collections (an empty list, never 404): real clients read the schedule list
+    # on every VM read. Query filters are refused on the snapshot collections, as on HyperCore.
+
+    @route(router, "GET", "/VirDomainSnapshotSchedule")
+    def list_snapshot_schedules(request: Request) -> JSONResponse:
+        no_filters(request, "VirDomainSnapshotSchedule")
+        return answer(backend.list_snapshot_schedules())
+
+    @route(router, "POST", "/VirDomainSnapshotSchedule")
+    def create_snapshot_schedule(payload: Body) -> JSONResponse:
+        return task(backend.create_snapshot_schedule(parse(SnapshotScheduleCreate, payload)))
+
+    @route(router, "GET", "/VirDomainSnapshotSchedule/{uuid}")
+    def get_snapshot_schedule(uuid: str) -> JSONResponse:
+        return answer([backend.get_snapshot_schedule(uuid)])
+
+    @route(router, "PATCH", "/VirDomainSnapshotSchedule/{uuid}")
+    def update_snapshot_schedule(uuid: str, payload: Body) -> JSONResponse:
+        return task(backend.update_snapshot_schedule(uuid, parse(SnapshotScheduleUpdate, payload)))
+
+    @route(router, "DELETE", "/VirDomainSnapshotSchedule/{uuid}")
+    def delete_snapshot_schedule(uuid: str) -> JSONResponse:
+        return task(backend.delete_snapshot_schedule(uuid))
+
+    @route(router, "GET", "/VirDomainSnapshot")
+    def list_snapshots(request: Request) -> JSONResponse:
+        no_filters(request, "VirDomainSnapshot")
+        return answer(backend.list_snapshots())
+
+    @route(router, "POST", "/VirDomainSnapshot")
+    def create_snapshot(payload: Body, who: Who) -> JSONResponse:
+        return task(backend.create_snapshot(who, parse(SnapshotCreate, payload)))
+
+    @route(router, "GET", "/VirDomainSnapshot/{uuid}")
+    def get_snapshot(uuid: str) -> JSONResponse:
+        return answer([backend.get_snapshot(uuid)])
+
+    @route(router, "DELETE", "/VirDomainSnapshot/{uuid}")
+    def delete_snapshot(uuid: str, who: Who) -> JSONResponse:
+        return task(backend.delete_snapshot(who, uuid))
+
+    @route(router, "GET", "/RemoteClusterConnection")
+    def list_remote_connections() -> JSONResponse:
+        return answer(backend.list_remote_connections())
+
+    @route(router, "GET", "/RemoteClusterConnection/{uuid}")
+    def get_remote_connection(uuid: str) -> JSONResponse:
+        return answer([backend.get_remote_connection(uuid)])
+
+    @route(router, "DELETE", "/RemoteClusterConnection/{uuid}")
+    def delete_remote_connection(uuid: str, who: Who) -> JSONResponse:
+        return task(backend.delete_remote_connection(who, uuid))
+
+    @route(router, "GET", "/VirDomainReplication")
+    def list_replications() -> JSONResponse:
+        return answer(backend.list_replications())
+
+    @route(router, "POST", "/VirDomainReplication")
+    def create_replication(payload: Body, who: Who) -> JSONResponse:
+        return task(backend.create_replication(who, parse(ReplicationCreate, payload)))
+
+    @route(router, "GET", "/VirDomainReplication/{uuid}")
+    def get_replication(uuid: str) -> JSONResponse:
+        return answer([backend.get_replication(uuid)])
+
+    @route(router, "PATCH", "/VirDomainReplication/{uuid}")
+    def update_replication(uuid: str, payload: Body, who: Who) -> JSONResponse:
+        # There is no DELETE: HyperCore has none (the route answers 405), a replication is disabled instead.
+        return task(backend.update_replication(who, uuid, parse(ReplicationUpdate, payload)))
 
     # --- Node, Cluster, TaskTag -------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fleetform.simulator.admin import RequestLog, add_fault, build_admin_router
+from fleetform.simulator.admin import RequestLog, add_fault, build_admin_router, recorded_body
 from fleetform.simulator.api import API, build_router
 from fleetform.simulator.backend import Backend, Seed, Timing
 from fleetform.simulator.errors import ConfigError, InternalError, SimulatorError
@@ -49,7 +49,12 @@ def create_app(settings: Settings) -> FastAPI:
             username=settings.username,
             password=settings.password,
             nodes=settings.nodes,
-            timing=Timing(settings.task_seconds, settings.shutdown_seconds, settings.guest_agent),
+            timing=Timing(
+                task_seconds=settings.task_seconds,
+                shutdown_seconds=settings.shutdown_seconds,
+                guest_agent=settings.guest_agent,
+                busy_vms=settings.busy_vms,
+            ),
             faults=faults,
             seed=Seed(dict(settings.templates), dict(settings.vlans)),
         )
@@ -79,7 +84,6 @@ def create_app(settings: Settings) -> FastAPI:
     info = {
         "api": API,
         "username": settings.username,
-        "password": settings.password,
         "dataDir": str(data_dir),
         "temporaryDataDir": temporary,
         "nodes": settings.nodes,
@@ -96,6 +100,15 @@ def create_app(settings: Settings) -> FastAPI:
         path = request.url.path
         if not path.startswith(API):
             return await call_next(request)
+        sent_path = _sent_path(request)
+        body: object = None
+        if request.headers.get("content-type", "").startswith("application/octet-stream"):
+            # An upload is streamed to the backend untouched; the recorder notes only its declared size.
+            declared = request.headers.get("content-length", "")
+            body_size = int(declared) if declared.isdigit() else 0
+        else:
+            raw = await request.body()  # Starlette hands the read body on to the route
+            body, body_size = recorded_body(raw), len(raw)
         delay = faults.latency(request.method, path)
         if delay:
             await asyncio.sleep(delay)
@@ -104,10 +117,16 @@ def create_app(settings: Settings) -> FastAPI:
             response: Response = JSONResponse({"error": fault.message}, status_code=fault.status)
         else:
             response = await call_next(request)
-        requests.add(request.method, path, request.url.query, response.status_code)
+        requests.add(request.method, sent_path, request.url.query, body, body_size, response.status_code)
         return response
 
     return app
+
+
+def _sent_path(request: Request) -> str:
+    """The request path exactly as the client sent it (percent-encoding and trailing slash kept)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -9,20 +9,33 @@ failed task never leaves half a VM behind. The HTTP layer only parses, calls a v
 Shortcuts this fake takes (where it is simpler than HyperCore):
 
 - Effects are immediate; only the TaskTag record pretends to take ``task_seconds`` (QUEUED, then RUNNING,
-  then COMPLETE or ERROR). Mutating while a task is in flight never yields HyperCore's intermittent 500
-  (inject an ``http_error`` fault for that).
+  then COMPLETE or ERROR). The busy model is per VM and deterministic: a task on a VM whose last task is still
+  in flight is refused with HTTP 500 (HyperCore's 500 is intermittent and may also hit other calls); tasks on
+  ISOs, virtual disks, the cluster and schedules are never busy.
 - An ACPI SHUTDOWN always works (after ``shutdown_seconds``) unless an ``ignore_shutdown`` fault says the guest
   ignores it; PAUSED guests ignore it.
 - Guests report no IP addresses unless ``guest_agent`` is on; then every connected NIC of a RUNNING VM reports
   one made-up address derived from its VLAN and MAC.
 - vCPU and memory changes apply at once, even to a running VM; disks can be hot-plugged of any type.
-- Snapshots, snapshot schedules, replication, import/export and VM placement by resources are not simulated;
-  ``snapshotScheduleUUID`` is stored as given. A clone does not add HyperCore's small cloud-init drive.
+- Import/export and VM placement by resources are not simulated.
+- The cloud-init and guest tools CD-ROMs hold ISOs that exist only as names (``cloud-init-<uuid8>.iso``,
+  ``scale-guest-tools-<version>.iso``; not in the ISO list), with made-up sizes, in the lowest IDE slot no
+  IDE_DISK or IDE_CDROM uses. A clone with cloud-init data gives a copied cloud-init drive the new ISO rather
+  than adding a second one (a guess). Guest tools go only to VMs whose ``operatingSystem`` is a Windows one.
+- A UEFI/vTPM VM missing its NVRAM/VTPM device fails to START with the simulator's own wording; on HyperCore
+  it does not boot (and, per the Ansible collection, its machine type can then not be changed back). The
+  record's machine type changes at once, also on a running VM; which firmware the running guest uses is not
+  modelled.
+- Snapshot schedules are records only: no snapshot is ever taken by a schedule and retention never deletes
+  one. A snapshot copies the VM's record, not data; replication copies nothing (the target VM's UUID is made
+  up, and a remote cluster connection exists only when the admin API seeds one). Deleting a schedule that VMs
+  use clears their ``snapshotScheduleUUID`` (HyperCore's behaviour here is not known).
 - Image formats other than qcow2 are taken as raw: their virtual size is the file size. Nothing is converted,
   and an uploaded image keeps its name from the start (no ``uploading-``/``converting-`` names).
 - A create or clone whose task fails still answers the UUID it would have had (``createdUUID``), as the
   answer comes before the task runs; that UUID then names nothing (404).
-- NVRAM and VTPM devices report slot -1 (HyperCore gives them no bus slot; the exact value is a guess).
+- Block-device slots are per type, except for the drives above; HyperCore moves an IDE disk when a CD-ROM
+  takes its slot (the collection's vm_disk test), the simulator answers 400 for a slot in use.
 """
 
 from __future__ import annotations
@@ -43,23 +56,34 @@ from fleetform.simulator.db import Database, Table
 from fleetform.simulator.errors import BadRequest, InternalError, NotFound, TaskRefused, Unauthorized
 from fleetform.simulator.faults import FaultBook
 from fleetform.simulator.models import (
+    CLOUD_INIT_ISO_SIZE,
+    DEFAULT_TASK_SECONDS,
     EMPTY_TASK,
-    FIRMWARE_CAPACITY,
     FIRMWARE_DEVICES,
     FIRMWARE_TYPES,
     GIB,
+    GUEST_TOOLS_ISO,
+    GUEST_TOOLS_ISO_SIZE,
     HOT_UNPLUG_REFUSED,
     ICOS_VERSION,
     KEYWORD_OF_MACHINE_TYPE,
     MAC_PREFIX,
     MACHINE_TYPES,
     NO_SLOT,
+    NVRAM_CAPACITY,
+    PENDING_TASK_STATES,
+    SEED_FIRMWARE_CAPACITY,
+    SYSTEM_ISO_DIR,
     ActionRecord,
     BlockDevice,
     Iso,
     NetDevice,
     Node,
+    RemoteConnection,
+    Replication,
     Session,
+    Snapshot,
+    SnapshotSchedule,
     Task,
     TaskRef,
     VirtualDisk,
@@ -68,6 +92,7 @@ from fleetform.simulator.models import (
 )
 from fleetform.simulator.schemas import (
     Action,
+    BlockDeviceClone,
     BlockDeviceCreate,
     BlockDeviceUpdate,
     ClusterUpdate,
@@ -75,6 +100,11 @@ from fleetform.simulator.schemas import (
     IsoUpdate,
     NetDeviceCreate,
     NetDeviceUpdate,
+    ReplicationCreate,
+    ReplicationUpdate,
+    SnapshotCreate,
+    SnapshotScheduleCreate,
+    SnapshotScheduleUpdate,
     VirDomainClone,
     VirDomainCreate,
     VirDomainUpdate,
@@ -101,12 +131,14 @@ class Caller:
 class Timing:
     """Behaviour that tests may change while the simulator runs (``PATCH /admin/settings``)."""
 
-    task_seconds: float = 0.0
+    task_seconds: float = DEFAULT_TASK_SECONDS
     """How long every task reports QUEUED/RUNNING before its final state."""
     shutdown_seconds: float = 0.0
     """How long a guest takes to power off after an ACPI SHUTDOWN."""
     guest_agent: bool = False
     """Whether running guests report IPv4 addresses."""
+    busy_vms: bool = True
+    """Whether a request that would start a task on a VM whose task is still running gets HTTP 500."""
 
 
 @dataclass
@@ -151,6 +183,10 @@ class Backend:
         self.virtual_disks = Table(self.db, "virtual_disks", VirtualDisk, ("name",))
         self.isos = Table(self.db, "isos", Iso, ("name", "path"))
         self.sessions = Table(self.db, "sessions", Session)
+        self.schedules = Table(self.db, "snapshot_schedules", SnapshotSchedule, ("name",))
+        self.snapshots = Table(self.db, "snapshots", Snapshot, ("vm_uuid",))
+        self.connections = Table(self.db, "remote_connections", RemoteConnection)
+        self.replications = Table(self.db, "replications", Replication, ("vm_uuid",))
         with self.db.transaction():
             cluster_uuid = self.db.meta("cluster_uuid")
             if cluster_uuid is None:
@@ -217,7 +253,9 @@ class Backend:
         uuid = new_uuid()
         with self.db.transaction():
             self._check_nodes(dom.affinityStrategy.preferredNodeUUID, dom.affinityStrategy.backupNodeUUID)
+            self._check_schedule(dom.snapshotScheduleUUID)
             for spec in dom.blockDevs:
+                self._check_slot_value(spec.type, spec.slot)
                 self._check_cdrom_path(spec.type, spec.path)
 
             def work() -> None:
@@ -242,7 +280,6 @@ class Backend:
                     created=int(now()),
                 )
                 self.vms.insert(vm)
-                self._sync_firmware(vm)
                 real: dict[str, str] = {}
                 for spec in dom.blockDevs:
                     device = self._add_block_device(
@@ -264,6 +301,9 @@ class Backend:
                     )
                     real[nic_spec.uuid] = nic.uuid
                 vm.boot_devices = [real[label] for label in dom.bootDevices]
+                if options.attachGuestToolsISO:
+                    self._attach_guest_tools(vm)
+                self._attach_cloud_init(vm)
                 if dom.state in ("RUNNING", "START"):
                     self._start(vm)
                 self.vms.update(vm)
@@ -276,14 +316,17 @@ class Backend:
 
         NICs get new MACs, unless ``template.netDevs`` is given, which then replaces them. Description, tags,
         memory and vCPUs come from the source unless the template sets them; cloud-init is what the template
-        sends (none if it sends none). ``bootDevices`` starts empty, as on HyperCore.
+        sends (none if it sends none). ``bootDevices`` starts empty, as on HyperCore. With ``snapUUID`` (a
+        snapshot of the source) the disks are the snapshot's.
         """
         template = body.template
         uuid = new_uuid()
         with self.db.transaction():
             source = self._vm(source_uuid)
-            if body.snapUUID:
-                raise NotFound.of("VirDomainSnapshot", body.snapUUID)
+            self._check_not_busy(source.uuid)  # HyperCore snapshots the source to clone it
+            snapshot = self._snapshot(body.snapUUID) if body.snapUUID else None
+            if snapshot is not None and snapshot.vm_uuid != source.uuid:
+                raise BadRequest(f"Snapshot '{body.snapUUID}' is not a snapshot of VM '{source.name}'")
             affinity = template.affinityStrategy
             if affinity is not None:
                 self._check_nodes(affinity.preferredNodeUUID, affinity.backupNodeUUID)
@@ -306,6 +349,7 @@ class Backend:
                     meta_data=template.cloudInitData.metaData,
                     created=int(now()),
                     latest_task_tag="",
+                    snapshot_serial_number=0,
                     shutoff_at=None,
                 )
                 if affinity is not None:
@@ -313,10 +357,16 @@ class Backend:
                     vm.preferred_node_uuid = affinity.preferredNodeUUID
                     vm.backup_node_uuid = affinity.backupNodeUUID
                 self.vms.insert(vm)
-                for device in self.block_devices.where(vm_uuid=source.uuid):
+                devices = (
+                    self.block_devices.where(vm_uuid=source.uuid)
+                    if snapshot is None
+                    else [_device_of_record(record) for record in snapshot.domain.get("blockDevs", [])]
+                )
+                for device in devices:
                     self.block_devices.insert(
                         replace(device, uuid=new_uuid(), vm_uuid=uuid, created=int(now()))
                     )
+                self._attach_cloud_init(vm)
                 if template.netDevs is None:
                     for nic in self.net_devices.where(vm_uuid=source.uuid):
                         self._add_net_device(uuid, nic.type, nic.vlan, "", nic.connected)
@@ -338,6 +388,8 @@ class Backend:
             self._check_nodes(affinity.get("preferredNodeUUID", ""), affinity.get("backupNodeUUID", ""))
             if "bootDevices" in sent:
                 self._check_boot_devices(vm, body.bootDevices)
+            if "snapshotScheduleUUID" in sent:
+                self._check_schedule(body.snapshotScheduleUUID)
             keyword = vm.machine_type_keyword
             if "machineType" in sent:
                 keyword, _ = _machine_type(body.machineType, None)
@@ -362,13 +414,10 @@ class Backend:
                 vm.strict_affinity = affinity.get("strictAffinity", vm.strict_affinity)
                 vm.preferred_node_uuid = affinity.get("preferredNodeUUID", vm.preferred_node_uuid)
                 vm.backup_node_uuid = affinity.get("backupNodeUUID", vm.backup_node_uuid)
-                if "machineType" in sent and body.machineType != vm.machine_type:
-                    if vm.state not in OFF_STATES:
-                        raise TaskRefused(
-                            "Unable to change the machine type of VM '%@': it is running", vm.name
-                        )
+                if "machineType" in sent:
+                    # Accepted on a running VM too: the guest gets the new firmware at its next boot. The
+                    # client adds the NVRAM/VTPM devices it needs; a VM without them does not start.
                     vm.machine_type, vm.machine_type_keyword = body.machineType, keyword
-                    self._sync_firmware(vm)
                 self.vms.update(vm)
 
             task = self._task(caller, "Update VM %@", [vm.name], uuid, work, vm_uuids=[uuid])
@@ -394,8 +443,9 @@ class Backend:
     def vm_actions(self, caller: Caller, actions: list[Action]) -> TaskRef:
         """Power actions, in order, as one task; every action is written to the action log.
 
-        A request of only SHUTDOWNs answers an empty task tag (HyperCore's ACPI shutdown has no task); RESET of
-        a VM that is not running is HyperCore's HTTP 500.
+        A request of only SHUTDOWNs answers an empty task tag (HyperCore's ACPI shutdown has no task), and a
+        second SHUTDOWN before the guest acted on the first is HTTP 500; RESET of a VM that is not running is
+        HyperCore's HTTP 500.
         """
         with self.db.transaction():
             for action in actions:
@@ -405,8 +455,13 @@ class Backend:
                 if action.actionType == "LIVEMIGRATE" and action.nodeUUID:
                     self._check_nodes(action.nodeUUID)
             if all(action.actionType == "SHUTDOWN" for action in actions):
+                self._check_not_busy(*(action.virDomainUUID for action in actions))
                 for action in actions:
                     vm = self._vm(action.virDomainUUID)
+                    if self.timing.busy_vms and vm.state == "RUNNING" and vm.desired_disposition == "SHUTOFF":
+                        # A second ACPI shutdown while the guest has not acted on the first: HyperCore 9.1-9.4
+                        # answer 500 (the collection's vm_params__power_state test avoids sending it).
+                        raise InternalError()
                     self._power(vm, action)
                     self._log_action(vm, action.actionType, "", "")
                 return TaskRef("")
@@ -458,6 +513,16 @@ class Backend:
         self.vms.update(vm)
 
     def _start(self, vm: Vm) -> None:
+        missing = self._missing_firmware(vm)
+        if missing and vm.state != "RUNNING":
+            # HyperCore accepts the machine type without the devices, but the VM then does not boot (the Ansible
+            # collection refuses such a change for that reason); the wording here is the simulator's.
+            raise TaskRefused(
+                "Unable to start VM '%@': machine type %@ needs a %@ device",
+                vm.name,
+                vm.machine_type,
+                missing[0],
+            )
         if vm.state != "RUNNING":
             vm.state = "RUNNING"
             vm.node_uuid = vm.preferred_node_uuid or vm.node_uuid or self.nodes[0].uuid
@@ -521,7 +586,15 @@ class Backend:
         return TaskRef(str(task.tag), uuid)
 
     def update_block_device(self, caller: Caller, uuid: str, body: BlockDeviceUpdate) -> TaskRef:
-        """Change a block device. Capacity may only grow; a CD-ROM's ``path`` inserts ("" ejects) an ISO."""
+        """Change a block device: the fields sent, as real clients send them (the Ansible collection re-sends
+        every field it knows, ``slot`` and ``virDomainUUID`` included).
+
+        Lenient where HyperCore is: an unchanged ``slot`` or ``virDomainUUID`` is accepted; an NVRAM or VTPM
+        keeps slot -1 and its size whatever is sent (HyperCore ignores both there). Strict where it is: disk
+        capacity only grows, ``virDomainUUID`` cannot change, a slot another device of the type holds is 400,
+        unknown fields are 400 "Property not allowed". A new ``type`` keeps the slot sent, else the device
+        takes the lowest free one of its new type. A CD-ROM's ``path`` inserts ("" ejects) an ISO.
+        """
         sent = body.model_fields_set
         with self.db.transaction():
             device = self._block_device(uuid)
@@ -540,11 +613,20 @@ class Backend:
                 if new_type != "IDE_CDROM" and body.path:
                     raise BadRequest("Only an IDE_CDROM block device can have a path")
                 self._check_cdrom_path(new_type, body.path)
+            new_slot = device.slot
+            if new_type in FIRMWARE_TYPES:
+                new_slot = NO_SLOT
+            elif "slot" in sent and body.slot is not None:
+                new_slot = body.slot
+                if new_slot < 0:
+                    raise BadRequest(f"Invalid value for slot: {new_slot} (only NVRAM and VTPM have slot -1)")
+            elif new_type != device.type:
+                new_slot = self._free_slot(vm.uuid, new_type, None)
+            if (new_type, new_slot) != (device.type, device.slot):
+                self._check_slot(vm.uuid, new_type, new_slot)
 
             def work() -> None:
-                if new_type != device.type:
-                    device.type = new_type
-                    device.slot = self._free_slot(vm.uuid, new_type, None)
+                device.type, device.slot = new_type, new_slot
                 if "capacity" in sent and is_disk:
                     device.capacity = body.capacity
                 if "cacheMode" in sent:
@@ -838,6 +920,253 @@ class Backend:
             (self.data_dir / iso.file).unlink(missing_ok=True)
         return TaskRef(str(task.tag))
 
+    # --- VirDomainSnapshotSchedule --------------------------------------------------------------
+    # Schedule changes take effect at once and answer an empty task tag, as on HyperCore (the Ansible
+    # collection's snapshot_schedule module: "No task tag is returned with DELETE", and create returns "").
+
+    def list_snapshot_schedules(self) -> list[Record]:
+        with self.db.transaction():
+            return [schedule.to_dict() for schedule in self.schedules.all()]
+
+    def get_snapshot_schedule(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._schedule(uuid).to_dict()
+
+    def create_snapshot_schedule(self, body: SnapshotScheduleCreate) -> TaskRef:
+        """A schedule with its rules (each gets a UUID); answers an empty task tag and the new UUID."""
+        uuid = new_uuid()
+        with self.db.transaction():
+            self.schedules.insert(SnapshotSchedule(uuid, body.name, _rules(body.rrules)))
+        return TaskRef("", uuid)
+
+    def update_snapshot_schedule(self, uuid: str, body: SnapshotScheduleUpdate) -> TaskRef:
+        """Rename and/or replace every rule (``rrules`` is the whole new list); an empty task tag."""
+        sent = body.model_fields_set
+        with self.db.transaction():
+            schedule = self._schedule(uuid)
+            if "name" in sent:
+                schedule.name = body.name
+            if "rrules" in sent:
+                schedule.rrules = _rules(body.rrules)
+            self.schedules.update(schedule)
+        return TaskRef("")
+
+    def delete_snapshot_schedule(self, uuid: str) -> TaskRef:
+        """Remove a schedule; VMs that used it are left without one. An empty task tag."""
+        with self.db.transaction():
+            self._schedule(uuid)
+            for vm in self.vms.all():
+                if vm.snapshot_schedule_uuid == uuid:
+                    vm.snapshot_schedule_uuid = ""
+                    self.vms.update(vm)
+            self.schedules.delete(uuid)
+        return TaskRef("")
+
+    # --- VirDomainSnapshot ----------------------------------------------------------------------
+
+    def list_snapshots(self) -> list[Record]:
+        with self.db.transaction():
+            return [snapshot.to_dict() for snapshot in self.snapshots.all()]
+
+    def get_snapshot(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._snapshot(uuid).to_dict()
+
+    def create_snapshot(self, caller: Caller, body: SnapshotCreate) -> TaskRef:
+        """A snapshot of a VM (running or not): its record as it is now and its disks' contents.
+
+        The VM's ``snapshotSerialNumber`` counts up by one; the snapshot keeps the new value in ``domain``.
+        CD-ROMs and disks with ``disableSnapshotting`` are left out of ``deviceSnapshots``.
+        """
+        uuid = new_uuid()
+        with self.db.transaction():
+            vm = self._vm(body.domainUUID)
+
+            def work() -> None:
+                vm.snapshot_serial_number += 1
+                self.vms.update(vm)
+                devices = [
+                    {"uuid": device.uuid, "serialNumber": vm.snapshot_serial_number}
+                    for device in self.block_devices.where(vm_uuid=vm.uuid)
+                    if device.type != "IDE_CDROM" and not device.disable_snapshotting
+                ]
+                snapshot = Snapshot(
+                    uuid=uuid,
+                    vm_uuid=vm.uuid,
+                    label=body.label,
+                    domain=self._vm_records([vm])[0],
+                    device_snapshots=devices,
+                    timestamp=int(now()),
+                    type=body.type,
+                    replication=body.replication,
+                    automated_trigger_timestamp=body.automatedTriggerTimestamp,
+                    local_retain_until_timestamp=body.localRetainUntilTimestamp,
+                    remote_retain_until_timestamp=body.remoteRetainUntilTimestamp,
+                    block_count_diff_from_serial_number=body.blockCountDiffFromSerialNumber,
+                )
+                self.snapshots.insert(snapshot)
+
+            task = self._task(
+                caller, "Create snapshot of VM %@", [vm.name], vm.uuid, work, vm_uuids=[vm.uuid]
+            )
+        return TaskRef(str(task.tag), uuid)
+
+    def delete_snapshot(self, caller: Caller, uuid: str) -> TaskRef:
+        with self.db.transaction():
+            snapshot = self._snapshot(uuid)
+            vm = self._vm(snapshot.vm_uuid)
+            task = self._task(
+                caller,
+                "Delete snapshot %@ of VM %@",
+                [snapshot.label, vm.name],
+                vm.uuid,
+                lambda: self.snapshots.delete(uuid),
+                vm_uuids=[vm.uuid],
+            )
+        return TaskRef(str(task.tag))
+
+    def clone_block_device(self, caller: Caller, device_uuid: str, body: BlockDeviceClone) -> TaskRef:
+        """A disk as a VM snapshot holds it (``device_uuid``: the disk's UUID when the snapshot was taken),
+        attached to ``template.virDomainUUID`` at ``template.slot`` or the next free slot.
+
+        The template's ``name`` is dropped, as on HyperCore; the capacity is at least the disk's.
+        """
+        template = body.template
+        new_device = new_uuid()
+        with self.db.transaction():
+            snapshot = self._snapshot(body.snapUUID)
+            source = next(
+                (dev for dev in snapshot.domain.get("blockDevs", []) if dev.get("uuid") == device_uuid), None
+            )
+            if source is None or device_uuid not in {d["uuid"] for d in snapshot.device_snapshots}:
+                raise NotFound(f"Snapshot '{body.snapUUID}' holds no block device '{device_uuid}'")
+            vm = self._vm(template.virDomainUUID)
+            self._check_slot(vm.uuid, template.type, template.slot)
+
+            def work() -> None:
+                self._add_block_device(
+                    vm,
+                    template.type,
+                    max(template.capacity, int(source.get("capacity", 0))),
+                    uuid=new_device,
+                    slot=template.slot,
+                    cache_mode=template.cacheMode,
+                    tiering=template.tieringPriorityFactor,
+                    disable_snapshotting=template.disableSnapshotting,
+                    read_only=template.readOnly,
+                    allocation=int(source.get("allocation", 0)),
+                )
+
+            task = self._task(
+                caller,
+                "Clone block device %@ from snapshot to VM %@",
+                [device_uuid[:8], vm.name],
+                vm.uuid,
+                work,
+                vm_uuids=[vm.uuid],
+            )
+        return TaskRef(str(task.tag), new_device)
+
+    # --- RemoteClusterConnection and VirDomainReplication ---------------------------------------
+
+    def list_remote_connections(self) -> list[Record]:
+        with self.db.transaction():
+            return [connection.to_dict() for connection in self.connections.all()]
+
+    def get_remote_connection(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._connection(uuid).to_dict()
+
+    def add_remote_connection(self, cluster_name: str, nodes: int = 1) -> Record:
+        """Connect to a (made-up) remote cluster called ``cluster_name`` (the admin API's seeding)."""
+        uuid = new_uuid()
+        remote = uuidlib.uuid5(uuidlib.UUID(self.cluster_uuid), f"remote-{cluster_name}")
+        connection = RemoteConnection(
+            uuid=uuid,
+            cluster_name=cluster_name,
+            remote_cluster_uuid=str(remote),
+            remote_node_ips=[f"10.1.0.{10 + peer}" for peer in range(1, nodes + 1)],
+            remote_node_uuids=[str(uuidlib.uuid5(remote, f"node-{peer}")) for peer in range(1, nodes + 1)],
+        )
+        with self.db.transaction():
+            self.connections.insert(connection)
+        return connection.to_dict()
+
+    def delete_remote_connection(self, caller: Caller, uuid: str) -> TaskRef:
+        """Remove a connection; refused (task ERROR) while a replication uses it."""
+        with self.db.transaction():
+            connection = self._connection(uuid)
+
+            def work() -> None:
+                if any(r.connection_uuid == uuid for r in self.replications.all()):
+                    raise TaskRefused(
+                        "Unable to delete remote cluster connection to '%@': replications use it",
+                        connection.cluster_name,
+                    )
+                self.connections.delete(uuid)
+
+            task = self._task(
+                caller, "Delete remote cluster connection to %@", [connection.cluster_name], uuid, work
+            )
+        return TaskRef(str(task.tag))
+
+    def list_replications(self) -> list[Record]:
+        with self.db.transaction():
+            return [replication.to_dict() for replication in self.replications.all()]
+
+    def get_replication(self, uuid: str) -> Record:
+        with self.db.transaction():
+            return self._replication(uuid).to_dict()
+
+    def create_replication(self, caller: Caller, body: ReplicationCreate) -> TaskRef:
+        """Replicate a VM over a remote cluster connection; a VM has at most one replication.
+
+        A second one is HyperCore's 400 "Failed to create replication" (the Terraform provider matches that
+        text). The target VM's UUID on the remote cluster is made up.
+        """
+        uuid = new_uuid()
+        with self.db.transaction():
+            vm = self._vm(body.sourceDomainUUID)
+            self._check_connection(body.connectionUUID)
+            if self.replications.where(vm_uuid=vm.uuid):
+                raise BadRequest(f"Failed to create replication: VM '{vm.name}' is already replicated")
+            target = str(uuidlib.uuid5(uuidlib.UUID(body.connectionUUID), vm.uuid))
+
+            def work() -> None:
+                self.replications.insert(
+                    Replication(uuid, vm.uuid, body.connectionUUID, target, body.label, body.enable)
+                )
+
+            task = self._task(
+                caller, "Create replication of VM %@", [vm.name], vm.uuid, work, vm_uuids=[vm.uuid]
+            )
+        return TaskRef(str(task.tag), uuid)
+
+    def update_replication(self, caller: Caller, uuid: str, body: ReplicationUpdate) -> TaskRef:
+        """Enable/disable, relabel or move a replication to another connection (HyperCore has no DELETE)."""
+        sent = body.model_fields_set
+        with self.db.transaction():
+            replication = self._replication(uuid)
+            vm = self._vm(replication.vm_uuid)
+            if "sourceDomainUUID" in sent and body.sourceDomainUUID != replication.vm_uuid:
+                raise BadRequest("sourceDomainUUID of a replication cannot be changed")
+            if "connectionUUID" in sent:
+                self._check_connection(body.connectionUUID)
+
+            def work() -> None:
+                if "connectionUUID" in sent:
+                    replication.connection_uuid = body.connectionUUID
+                if "label" in sent:
+                    replication.label = body.label
+                if "enable" in sent:
+                    replication.enable = body.enable
+                self.replications.update(replication)
+
+            task = self._task(
+                caller, "Update replication of VM %@", [vm.name], vm.uuid, work, vm_uuids=[vm.uuid]
+            )
+        return TaskRef(str(task.tag))
+
     # --- Node, Cluster, TaskTag -----------------------------------------------------------------
 
     def list_nodes(self) -> list[Record]:
@@ -891,7 +1220,9 @@ class Backend:
                     created=int(now()),
                 )
                 self.vms.insert(vm)
-                self._sync_firmware(vm)
+                # As a client creates a UEFI/vTPM VM: it sends the firmware devices (HyperCore adds none).
+                for kind in FIRMWARE_DEVICES[keyword]:
+                    self._add_block_device(vm, kind, SEED_FIRMWARE_CAPACITY[kind])
             for vlan, name in self.seed_data.vlans.items():
                 self.db.add_vlan(vlan, name)
 
@@ -926,9 +1257,11 @@ class Backend:
 
         An injected ``task_error`` fault skips the work; a :class:`TaskRefused` from it undoes what it wrote.
         Either way the task ends in ERROR with the message, and the cluster is as before. Other errors
-        (400, 404) propagate and no task is recorded.
+        (400, 404, and the busy VM's 500) propagate and no task is recorded.
         """
+        vm_uuids = list(vm_uuids)
         with self.db.transaction():
+            self._check_not_busy(*vm_uuids)
             tag = self.db.next_sequence("tasks")
             outcome, message, message_parameters = "COMPLETE", "", []
             fault = self.faults.take_task_error(caller.method, caller.path)
@@ -960,6 +1293,24 @@ class Backend:
                     vm.latest_task_tag = str(tag)
                     self.vms.update(vm)
         return task
+
+    def _check_not_busy(self, *vm_uuids: str) -> None:
+        """HyperCore's HTTP 500 for a second task on a VM while its last task is still QUEUED or RUNNING.
+
+        Real clusters answer ``{"error": "An internal error occurred"}`` to a mutating call that arrives while a
+        task on the same VM is in flight (the RestAPIExamples field notes, rule 1; the Terraform provider's
+        "HC3 is receiving too many requests at the same time" warning and its -parallelism=1 advice).
+        """
+        if not self.timing.busy_vms:
+            return
+        at = now()
+        for uuid in vm_uuids:
+            vm = self.vms.get(uuid)
+            if vm is None or not vm.latest_task_tag:
+                continue
+            rows = self.db.rows("tasks", "WHERE tag = ?", (int(vm.latest_task_tag),))
+            if rows and Task(**rows[0]).state_at(at) in PENDING_TASK_STATES:
+                raise InternalError()
 
     # --- lookups --------------------------------------------------------------------------------
 
@@ -1000,6 +1351,30 @@ class Backend:
             raise NotFound.of("ISO", uuid)
         return iso
 
+    def _schedule(self, uuid: str) -> SnapshotSchedule:
+        schedule = self.schedules.get(uuid)
+        if schedule is None:
+            raise NotFound.of("VirDomainSnapshotSchedule", uuid)
+        return schedule
+
+    def _snapshot(self, uuid: str) -> Snapshot:
+        snapshot = self.snapshots.get(uuid)
+        if snapshot is None:
+            raise NotFound.of("VirDomainSnapshot", uuid)
+        return snapshot
+
+    def _connection(self, uuid: str) -> RemoteConnection:
+        connection = self.connections.get(uuid)
+        if connection is None:
+            raise NotFound.of("RemoteClusterConnection", uuid)
+        return connection
+
+    def _replication(self, uuid: str) -> Replication:
+        replication = self.replications.get(uuid)
+        if replication is None:
+            raise NotFound.of("VirDomainReplication", uuid)
+        return replication
+
     # --- records --------------------------------------------------------------------------------
 
     def _vm_records(self, vms: list[Vm]) -> list[Record]:
@@ -1013,6 +1388,14 @@ class Backend:
         for nic in self.net_devices.all():
             if nic.vm_uuid in wanted:
                 nics[nic.vm_uuid].append(self._nic_record(nic, states[nic.vm_uuid]))
+        snapshots: dict[str, list[str]] = {uuid: [] for uuid in wanted}
+        for snapshot in self.snapshots.all():
+            if snapshot.vm_uuid in wanted:
+                snapshots[snapshot.vm_uuid].append(snapshot.uuid)
+        replications: dict[str, list[str]] = {uuid: [] for uuid in wanted}
+        for replication in self.replications.all():
+            if replication.vm_uuid in wanted:
+                replications[replication.vm_uuid].append(replication.uuid)
         tags = [int(vm.latest_task_tag) for vm in vms if vm.latest_task_tag]
         tasks: dict[str, Record] = {}
         if tags:
@@ -1026,6 +1409,8 @@ class Backend:
                 nics[vm.uuid],
                 tasks.get(vm.latest_task_tag, EMPTY_TASK),
                 guest_agent=self.timing.guest_agent,
+                snapshot_uuids=snapshots[vm.uuid],
+                replication_uuids=replications[vm.uuid],
             )
             for vm in vms
         ]
@@ -1075,8 +1460,8 @@ class Backend:
             vm_uuid=vm.uuid,
             type=kind,
             slot=self._free_slot(vm.uuid, kind, slot),
-            capacity=FIRMWARE_CAPACITY.get(kind, capacity),
-            allocation=FIRMWARE_CAPACITY.get(kind, allocation),
+            capacity=NVRAM_CAPACITY if kind == "NVRAM" else capacity,
+            allocation=NVRAM_CAPACITY if kind == "NVRAM" else allocation,
             cache_mode=cache_mode,
             name=name,
             tiering_priority_factor=tiering,
@@ -1109,15 +1494,50 @@ class Backend:
             slot += 1
         return slot
 
-    def _sync_firmware(self, vm: Vm) -> None:
-        """Give the VM exactly the NVRAM/VTPM devices its machine type needs."""
-        wanted = FIRMWARE_DEVICES[vm.machine_type_keyword]
-        for device in self.block_devices.where(vm_uuid=vm.uuid):
-            if device.type in FIRMWARE_TYPES and device.type not in wanted:
-                self.block_devices.delete(device.uuid)
-        for kind in wanted:
-            if not self.block_devices.where(vm_uuid=vm.uuid, type=kind):
-                self._add_block_device(vm, kind, 0)
+    def _missing_firmware(self, vm: Vm) -> list[str]:
+        """The NVRAM/VTPM devices the VM's machine type needs and the VM lacks."""
+        have = {device.type for device in self.block_devices.where(vm_uuid=vm.uuid)}
+        return [kind for kind in FIRMWARE_DEVICES[vm.machine_type_keyword] if kind not in have]
+
+    def _attach_guest_tools(self, vm: Vm) -> None:
+        """HyperCore's guest tools ISO in a new CD-ROM, for a Windows VM created with ``attachGuestToolsISO``
+        (a VM of another operating system gets none: the Ansible collection's git_issue_50 test)."""
+        if vm.operating_system.startswith("os_windows"):
+            self._add_system_cdrom(vm, GUEST_TOOLS_ISO, GUEST_TOOLS_ISO_SIZE)
+
+    def _attach_cloud_init(self, vm: Vm) -> None:
+        """HyperCore's cloud-init drive for a VM with cloud-init data: an IDE CD-ROM holding
+        ``cloud-init-<id>.iso`` (made from the data) in the next free IDE slot."""
+        if not (vm.user_data or vm.meta_data):
+            return
+        name = f"cloud-init-{vm.uuid[:8]}.iso"
+        for device in self.block_devices.where(vm_uuid=vm.uuid, type="IDE_CDROM"):
+            if device.name.startswith("cloud-init-"):  # a clone's copy of its source's drive: new data
+                device.name, device.path = name, f"{SYSTEM_ISO_DIR}/{name}"
+                self.block_devices.update(device)
+                return
+        self._add_system_cdrom(vm, name, CLOUD_INIT_ISO_SIZE)
+
+    def _add_system_cdrom(self, vm: Vm, name: str, size: int) -> None:
+        """A CD-ROM holding an ISO HyperCore makes itself (not in the ISO list), in the next free IDE slot."""
+        used = {
+            device.slot
+            for device in self.block_devices.where(vm_uuid=vm.uuid)
+            if device.type in ("IDE_CDROM", "IDE_DISK")
+        }
+        slot = min(set(range(len(used) + 1)) - used)
+        device = BlockDevice(
+            uuid=new_uuid(),
+            vm_uuid=vm.uuid,
+            type="IDE_CDROM",
+            slot=slot,
+            capacity=size,
+            cache_mode="NONE",
+            name=name,
+            path=f"{SYSTEM_ISO_DIR}/{name}",
+            created=int(now()),
+        )
+        self.block_devices.insert(device)
 
     def _add_net_device(
         self, vm_uuid: str, kind: str, vlan: int, mac: str, connected: bool, *, uuid: str | None = None
@@ -1144,6 +1564,7 @@ class Backend:
     # --- checks (HTTP 400) ----------------------------------------------------------------------
 
     def _check_new_block_device(self, vm: Vm, kind: str, capacity: int, slot: int | None, path: str) -> None:
+        self._check_slot_value(kind, slot)
         if kind in FIRMWARE_TYPES and self.block_devices.where(vm_uuid=vm.uuid, type=kind):
             raise BadRequest(f"VM '{vm.name}' already has a {kind} device")
         if kind not in FIRMWARE_TYPES and kind != "IDE_CDROM" and capacity <= 0:
@@ -1152,6 +1573,10 @@ class Backend:
             raise BadRequest("Only an IDE_CDROM block device can have a path")
         self._check_cdrom_path(kind, path)
         self._check_slot(vm.uuid, kind, slot)
+
+    def _check_slot_value(self, kind: str, slot: int | None) -> None:
+        if slot is not None and slot < 0 and kind not in FIRMWARE_TYPES:
+            raise BadRequest(f"Invalid value for slot: {slot} (only NVRAM and VTPM have slot -1)")
 
     def _check_slot(self, vm_uuid: str, kind: str, slot: int | None) -> None:
         if (
@@ -1185,6 +1610,15 @@ class Backend:
             if uuid and uuid not in known:
                 raise BadRequest(f"Node '{uuid}' does not exist")
 
+    def _check_schedule(self, uuid: str) -> None:
+        """``snapshotScheduleUUID`` must name a schedule of this cluster (``""``: none)."""
+        if uuid and self.schedules.get(uuid) is None:
+            raise BadRequest(f"snapshotScheduleUUID '{uuid}' is not a snapshot schedule of this cluster")
+
+    def _check_connection(self, uuid: str) -> None:
+        if not uuid or self.connections.get(uuid) is None:
+            raise BadRequest(f"connectionUUID '{uuid}' is not a remote cluster connection of this cluster")
+
     def _check_iso_name(self, name: str) -> None:
         if self.isos.where(name=name):
             raise BadRequest(f"An ISO named '{name}' already exists")
@@ -1202,6 +1636,30 @@ def _machine_type(machine_type: str, keyword: str | None) -> tuple[str, str]:
             raise BadRequest(f"Unknown machineType '{machine_type}'")
         return KEYWORD_OF_MACHINE_TYPE[machine_type], machine_type
     return "bios", MACHINE_TYPES["bios"]
+
+
+def _device_of_record(record: Record) -> BlockDevice:
+    """A block device from its wire record (as a snapshot keeps it)."""
+    return BlockDevice(
+        uuid=record["uuid"],
+        vm_uuid=record["virDomainUUID"],
+        type=record["type"],
+        slot=record["slot"],
+        capacity=record["capacity"],
+        allocation=record["allocation"],
+        cache_mode=record["cacheMode"],
+        name=record["name"],
+        path=record["path"],
+        disable_snapshotting=record["disableSnapshotting"],
+        tiering_priority_factor=record["tieringPriorityFactor"],
+        mount_points=list(record["mountPoints"]),
+        read_only=record["readOnly"],
+    )
+
+
+def _rules(rules: Iterable[Any]) -> list[Record]:
+    """Snapshot schedule rules as stored and answered, each with a new UUID."""
+    return [{"uuid": new_uuid(), **rule.model_dump()} for rule in rules]
 
 
 def _virtual_size(path: Path) -> int:

@@ -46,11 +46,37 @@ CREATE TABLE IF NOT EXISTS isos (
 CREATE TABLE IF NOT EXISTS sessions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS snapshot_schedules (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, name TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,
+    vm_uuid TEXT NOT NULL REFERENCES vms (uuid) ON DELETE CASCADE, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS remote_connections (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS replications (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,
+    vm_uuid TEXT NOT NULL REFERENCES vms (uuid) ON DELETE CASCADE, data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tasks (tag INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS actions (seq INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS vlans (vlan INTEGER PRIMARY KEY, name TEXT NOT NULL);
 """
-CLUSTER_TABLES = ("vms", "block_devices", "net_devices", "virtual_disks", "isos", "actions", "vlans")
+CLUSTER_TABLES = (
+    "vms",
+    "block_devices",
+    "net_devices",
+    "virtual_disks",
+    "isos",
+    "snapshot_schedules",
+    "snapshots",
+    "remote_connections",
+    "replications",
+    "actions",
+    "vlans",
+)
 """What a reset wipes: the cluster's contents, not its identity, sessions or task numbering."""
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
+ICOS_VERSION = "9.4.30.217736"
 
 # --- vocabulary -----------------------------------------------------------------------------------
 
@@ -50,7 +51,15 @@ MachineTypeKeyword = Literal["bios", "uefi", "tpm", "tpm-compatible"]
 DISK_TYPES: tuple[str, ...] = get_args(DiskType)
 FIRMWARE_TYPES = ("NVRAM", "VTPM")
 HOT_UNPLUG_REFUSED = ("VIRTIO_DISK", "SCSI_DISK", "IDE_DISK")
-FIRMWARE_CAPACITY = {"NVRAM": 540672, "VTPM": 65536}
+NVRAM_CAPACITY = 540672
+"""HyperCore gives every NVRAM device this size, whatever the client sends (the Ansible collection's tests)."""
+SEED_FIRMWARE_CAPACITY = {"NVRAM": NVRAM_CAPACITY, "VTPM": 65536}
+"""What the seeded template VMs are created with (a VTPM keeps the size its client sends; this one is a guess)."""
+GUEST_TOOLS_ISO = f"scale-guest-tools-{'.'.join(ICOS_VERSION.split('.')[:3])}.iso"
+GUEST_TOOLS_ISO_SIZE = 94371840
+CLOUD_INIT_ISO_SIZE = 374784
+"""Made-up sizes of the ISOs HyperCore attaches itself (guest tools, cloud-init data)."""
+SYSTEM_ISO_DIR = "scribe/system"
 NO_SLOT = -1
 """The slot of NVRAM and VTPM devices: they sit on no bus, so they never take a disk's slot."""
 
@@ -59,8 +68,6 @@ TIERING_FACTORS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 10240)
 NIC_TYPES: tuple[str, ...] = get_args(NicType)
 ACTION_TYPES = ("START", "SHUTDOWN", "STOP", "REBOOT", "RESET", "PAUSE", "LIVEMIGRATE", "NMI")
 MAC_PREFIX = "7C:4C:58"
-
-ICOS_VERSION = "9.4.30.217736"
 
 
 def now() -> float:
@@ -161,6 +168,8 @@ class Vm:
     attach_guest_tools_iso: bool = False
     created: int = 0
     latest_task_tag: str = ""
+    snapshot_serial_number: int = 0
+    """How many snapshots of this VM were taken (HyperCore's ``snapshotSerialNumber``)."""
     shutoff_at: float | None = None
     """When a pending ACPI shutdown takes effect (the guest's delay); ``None``: none pending."""
 
@@ -180,6 +189,8 @@ class Vm:
         latest_task: dict[str, Any],
         *,
         guest_agent: bool,
+        snapshot_uuids: list[str] | None = None,
+        replication_uuids: list[str] | None = None,
     ) -> dict[str, Any]:
         return {
             "uuid": self.uuid,
@@ -197,9 +208,9 @@ class Vm:
             "netDevs": net_devs,
             "bootDevices": list(self.boot_devices),
             "uiState": "RUNNING" if self.state == "RUNNING" else "SHUTOFF",
-            "snapUUIDs": [],
-            "snapshotSerialNumber": 0,
-            "replicationUUIDs": [],
+            "snapUUIDs": list(snapshot_uuids or []),
+            "snapshotSerialNumber": self.snapshot_serial_number,
+            "replicationUUIDs": list(replication_uuids or []),
             "sourceVirDomainUUID": "",
             "snapshotListSerialNumber": 0,
             "snapshotScheduleUUID": self.snapshot_schedule_uuid,
@@ -274,9 +285,120 @@ class Iso:
         }
 
 
+# --- snapshots, schedules, replication -------------------------------------------------------------
+
+
+@dataclass
+class SnapshotSchedule:
+    """A ``VirDomainSnapshotSchedule``: named recurrence rules that VMs refer to by ``snapshotScheduleUUID``.
+
+    ``rrules`` are stored as their wire records (``uuid``, ``name``, ``dtstart``, ``rrule``,
+    ``localRetentionDurationSeconds``, ``remoteRetentionDurationSeconds``, ``replication``).
+    """
+
+    uuid: str
+    name: str
+    rrules: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"uuid": self.uuid, "name": self.name, "rrules": [dict(rule) for rule in self.rrules]}
+
+
+@dataclass
+class Snapshot:
+    """A ``VirDomainSnapshot``: a VM as it was (``domain``, its record then) and its disks' contents."""
+
+    uuid: str
+    vm_uuid: str
+    label: str
+    domain: dict[str, Any]
+    device_snapshots: list[dict[str, Any]]
+    timestamp: int
+    type: str = "USER"
+    replication: bool = True
+    automated_trigger_timestamp: int = 0
+    local_retain_until_timestamp: float = 0
+    remote_retain_until_timestamp: float = 0
+    block_count_diff_from_serial_number: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "domainUUID": self.vm_uuid,
+            "domain": self.domain,
+            "deviceSnapshots": [dict(device) for device in self.device_snapshots],
+            "timestamp": self.timestamp,
+            "label": self.label,
+            "type": self.type,
+            "automatedTriggerTimestamp": self.automated_trigger_timestamp,
+            "localRetainUntilTimestamp": _number(self.local_retain_until_timestamp),
+            "remoteRetainUntilTimestamp": _number(self.remote_retain_until_timestamp),
+            "blockCountDiffFromSerialNumber": self.block_count_diff_from_serial_number,
+            "replication": self.replication,
+        }
+
+
+@dataclass
+class RemoteConnection:
+    """A ``RemoteClusterConnection`` to another cluster (seeded through the admin API; read-only on REST)."""
+
+    uuid: str
+    cluster_name: str
+    remote_cluster_uuid: str
+    remote_node_ips: list[str]
+    remote_node_uuids: list[str]
+    connection_status: str = "ESTABLISHED"
+    replication_ok: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "remoteClusterInfo": {
+                "uuid": self.remote_cluster_uuid,
+                "clusterName": self.cluster_name,
+                "icosVersion": ICOS_VERSION,
+            },
+            "connectionStatus": self.connection_status,
+            "replicationOK": self.replication_ok,
+            "remoteNodeIPs": list(self.remote_node_ips),
+            "remoteNodeUUIDs": list(self.remote_node_uuids),
+        }
+
+
+@dataclass
+class Replication:
+    """A ``VirDomainReplication``: a VM replicated over a remote cluster connection."""
+
+    uuid: str
+    vm_uuid: str
+    connection_uuid: str
+    target_vm_uuid: str
+    label: str = ""
+    enable: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "sourceDomainUUID": self.vm_uuid,
+            "targetDomainUUID": self.target_vm_uuid,
+            "connectionUUID": self.connection_uuid,
+            "label": self.label,
+            "enable": self.enable,
+        }
+
+
+def _number(value: float) -> float | int:
+    """A timestamp as JSON: whole numbers as integers."""
+    return int(value) if float(value).is_integer() else value
+
+
 # --- tasks, sessions, logs ------------------------------------------------------------------------
 
 
+DEFAULT_TASK_SECONDS = 0.05
+"""How long a task stays QUEUED/RUNNING unless configured: long enough that a second request on the same VM
+while a client does not wait for the first hits the busy VM's 500, short enough to keep tests fast."""
+PENDING_TASK_STATES = ("QUEUED", "RUNNING")
 QUEUED_SHARE = 0.25
 """The first quarter of a task's duration it is QUEUED, the rest RUNNING."""
 

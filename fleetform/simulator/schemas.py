@@ -13,6 +13,7 @@ import base64
 import binascii
 import math
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -39,6 +40,8 @@ from fleetform.simulator.models import (
 M = TypeVar("M", bound=BaseModel)
 MAC_PATTERN = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 MAX_VCPU = 128
+DTSTART_FORMAT = "%Y-%m-%d %H:%M:%S"
+RRULE_FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 
 
 class _Body(BaseModel):
@@ -131,7 +134,7 @@ class NewBlockDevice(_Body):
     cacheMode: CacheMode = "WRITETHROUGH"
     name: str = ""
     path: str = ""
-    slot: Annotated[int, Field(ge=0)] | None = None
+    slot: Annotated[int, Field(ge=-1)] | None = None
     tieringPriorityFactor: Tiering = 8
     disableSnapshotting: bool = False
     readOnly: bool = False
@@ -234,15 +237,19 @@ class Action(_Body):
 
 
 class BlockDeviceCreate(_Body):
-    """``POST /rest/v1/VirDomainBlockDevice``; ``description`` is not a block-device field."""
+    """``POST /rest/v1/VirDomainBlockDevice``; ``description`` is not a block-device field.
+
+    Without ``cacheMode`` a device gets NONE (the Ansible collection's vm_disk tests); an NVRAM or VTPM may be
+    sent a slot, which HyperCore ignores (-1).
+    """
 
     virDomainUUID: str
     type: DiskType
     capacity: Bytes = 0
-    cacheMode: CacheMode = "WRITETHROUGH"
+    cacheMode: CacheMode = "NONE"
     name: str = ""
     path: str = ""
-    slot: Annotated[int, Field(ge=0)] | None = None
+    slot: Annotated[int, Field(ge=-1)] | None = None
     tieringPriorityFactor: Tiering = 8
     disableSnapshotting: bool = False
     readOnly: bool = False
@@ -250,7 +257,7 @@ class BlockDeviceCreate(_Body):
 
 
 class BlockDeviceUpdate(_Body):
-    """``PATCH /rest/v1/VirDomainBlockDevice/{uuid}``; ``virDomainUUID`` may be re-sent but not changed."""
+    """``PATCH /rest/v1/VirDomainBlockDevice/{uuid}``: every field a client may re-send (see the backend)."""
 
     virDomainUUID: str = ""
     type: DiskType = "VIRTIO_DISK"
@@ -258,6 +265,7 @@ class BlockDeviceUpdate(_Body):
     cacheMode: CacheMode = "WRITETHROUGH"
     name: str = ""
     path: str = ""
+    slot: Annotated[int, Field(ge=-1)] | None = None
     tieringPriorityFactor: Tiering = 8
     disableSnapshotting: bool = False
     readOnly: bool = False
@@ -322,6 +330,108 @@ class IsoUpdate(_Body):
     name: Annotated[str, AfterValidator(_iso_name)] = ""
     size: Bytes = 0
     readyForInsert: bool = False
+
+
+# --- snapshots, schedules, replication -------------------------------------------------------------
+
+
+def _dtstart(value: str) -> str:
+    try:
+        datetime.strptime(value, DTSTART_FORMAT)
+    except ValueError:
+        raise ValueError("must be a local time like 2010-01-01 00:00:00") from None
+    return value
+
+
+def _rrule(value: str) -> str:
+    parts = dict(part.partition("=")[::2] for part in value.upper().split(";") if part)
+    if parts.get("FREQ") not in RRULE_FREQUENCIES:
+        raise ValueError("must be an RFC 2445 recurrence rule such as FREQ=WEEKLY;INTERVAL=1;BYDAY=TU")
+    return value
+
+
+Seconds = Annotated[int, Field(ge=0)]
+Timestamp = Annotated[float, Field(ge=0)]
+
+
+class ScheduleRule(_Body):
+    """One element of ``rrules``: when snapshots are taken and how long they are kept."""
+
+    name: str = ""
+    dtstart: Annotated[str, AfterValidator(_dtstart)]
+    rrule: Annotated[str, AfterValidator(_rrule)]
+    localRetentionDurationSeconds: Seconds
+    remoteRetentionDurationSeconds: Seconds = 0
+    replication: bool = True
+
+
+class SnapshotScheduleCreate(_Body):
+    """``POST /rest/v1/VirDomainSnapshotSchedule``."""
+
+    name: Name
+    rrules: list[ScheduleRule] = Field(default_factory=list)
+
+
+class SnapshotScheduleUpdate(_Body):
+    """``PATCH /rest/v1/VirDomainSnapshotSchedule/{uuid}``: ``rrules`` replaces every rule."""
+
+    name: Name = ""
+    rrules: list[ScheduleRule] = Field(default_factory=list)
+
+
+class SnapshotCreate(_Body):
+    """``POST /rest/v1/VirDomainSnapshot``; ``uuid`` is refused ("Property not allowed"), as HyperCore does."""
+
+    domainUUID: str
+    label: str = ""
+    type: Literal["USER", "AUTOMATED", "SUPPORT"] = "USER"
+    replication: bool = True
+    automatedTriggerTimestamp: Annotated[int, Field(ge=0)] = 0
+    localRetainUntilTimestamp: Timestamp = 0
+    remoteRetainUntilTimestamp: Timestamp = 0
+    blockCountDiffFromSerialNumber: int = -1
+
+
+class ReplicationCreate(_Body):
+    """``POST /rest/v1/VirDomainReplication``."""
+
+    sourceDomainUUID: str
+    connectionUUID: str
+    label: str = ""
+    enable: bool = True
+
+
+class ReplicationUpdate(_Body):
+    """``PATCH /rest/v1/VirDomainReplication/{uuid}``; ``sourceDomainUUID`` may be re-sent but not changed."""
+
+    sourceDomainUUID: str = ""
+    connectionUUID: str = ""
+    label: str = ""
+    enable: bool = True
+
+
+class BlockDeviceCloneTemplate(_Body):
+    virDomainUUID: str
+    type: DiskType
+    capacity: Bytes = 0
+    cacheMode: CacheMode = "WRITETHROUGH"
+    slot: Annotated[int, Field(ge=0)] | None = None
+    name: str = ""
+    tieringPriorityFactor: Tiering = 8
+    disableSnapshotting: bool = False
+    readOnly: bool = False
+
+
+class BlockDeviceCloneOptions(_Body):
+    regenerateDiskID: bool = True
+
+
+class BlockDeviceClone(_Body):
+    """``POST /rest/v1/VirDomainBlockDevice/{uuid}/clone``: a disk of a VM snapshot, onto a VM."""
+
+    snapUUID: str
+    template: BlockDeviceCloneTemplate
+    options: BlockDeviceCloneOptions = Field(default_factory=BlockDeviceCloneOptions)
 
 
 # --- cluster and sessions -------------------------------------------------------------------------

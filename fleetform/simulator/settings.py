@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from fleetform.simulator.errors import ConfigError
-from fleetform.simulator.models import MACHINE_TYPES
+from fleetform.simulator.models import DEFAULT_TASK_SECONDS, MACHINE_TYPES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -27,7 +27,8 @@ MAX_NODES = 8
 
 @dataclass
 class Settings:
-    """Everything a simulator run is configured with. Defaults: an empty one-node cluster, instant tasks."""
+    """Everything a simulator run is configured with. Defaults: an empty one-node cluster, tasks that take
+    ``DEFAULT_TASK_SECONDS``, busy VMs answering HTTP 500."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
@@ -36,8 +37,11 @@ class Settings:
     """The SQLite file and image files; ``None``: a temporary directory, deleted when the server stops."""
     username: str = DEFAULT_USERNAME
     password: str = DEFAULT_PASSWORD
-    task_seconds: float = 0.0
+    task_seconds: float = DEFAULT_TASK_SECONDS
+    """How long tasks stay QUEUED/RUNNING (0: done at once)."""
     shutdown_seconds: float = 0.0
+    busy_vms: bool = True
+    """HyperCore's HTTP 500 to a second task on a VM whose task is still running (off: accept it)."""
     nodes: int = 1
     templates: dict[str, str] = field(default_factory=dict)
     """machineTypeKeyword (bios, uefi, tpm) -> name of an empty template VM to seed."""
@@ -47,6 +51,8 @@ class Settings:
     """Faults active from the start, as ``POST /admin/faults`` bodies."""
     guest_agent: bool = False
     access_log: bool = False
+    tls: bool = False
+    """Serve HTTPS with a certificate from the simulator's own CA (its file: ``<data>/tls/ca.pem``)."""
     port_file: Path | None = None
     """Where to write the port once the server listens (for scripts that start it with port 0)."""
 
@@ -58,8 +64,9 @@ def settings_from_options(
     data_dir: Path | None = None,
     username: str = DEFAULT_USERNAME,
     password: str = DEFAULT_PASSWORD,
-    task_seconds: float = 0.0,
+    task_seconds: float = DEFAULT_TASK_SECONDS,
     shutdown_seconds: float = 0.0,
+    busy_vms: bool = True,
     nodes: int = 1,
     templates: list[str] | None = None,
     vlans: list[str] | None = None,
@@ -69,6 +76,7 @@ def settings_from_options(
     latency: float = 0.0,
     guest_agent: bool = False,
     access_log: bool = False,
+    tls: bool = False,
     port_file: Path | None = None,
 ) -> Settings:
     """Settings from command-line values; ``templates`` as ``KIND=NAME``, ``vlans`` as ``ID`` or ``NAME=ID``,
@@ -90,11 +98,13 @@ def settings_from_options(
         password=password,
         task_seconds=task_seconds,
         shutdown_seconds=shutdown_seconds,
+        busy_vms=busy_vms,
         nodes=nodes,
         templates={**site_templates, **dict(_template(text) for text in templates or [])},
         vlans={**site_vlans, **dict(_vlan(text) for text in vlans or [])},
         guest_agent=guest_agent,
         access_log=access_log,
+        tls=tls,
         port_file=port_file,
     )
     for text in faults or []:

@@ -15,6 +15,7 @@ Uses only the standard library, so importing it pulls in nothing beyond the simu
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -31,8 +32,11 @@ from fleetform.simulator.settings import Settings
 class AdminClient:
     """Calls to the simulator's ``/admin`` API (see :mod:`fleetform.simulator.admin`)."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, username: str, password: str):
         self.base_url = base_url
+        # The admin API needs the same login as /rest/v1; HTTP Basic credentials on every call.
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._authorization = f"Basic {token}"
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """One admin call; its decoded JSON answer. HTTP errors raise ``urllib.error.HTTPError``."""
@@ -41,7 +45,7 @@ class AdminClient:
             f"{self.base_url}/admin{path}",
             data=data,
             method=method,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": self._authorization},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
@@ -55,6 +59,10 @@ class AdminClient:
         """The REST requests served, oldest first (mutating ones unless ``include_reads``)."""
         result: list[dict[str, Any]] = self.call("GET", f"/requests?all={str(include_reads).lower()}")
         return result
+
+    def clear_requests(self) -> None:
+        """Empty the request recorder."""
+        self.call("DELETE", "/requests")
 
     def add_fault(self, kind: str, **options: Any) -> dict[str, Any]:
         """Inject a fault: ``task_error``, ``http_error``, ``latency`` or ``ignore_shutdown``."""
@@ -70,12 +78,25 @@ class AdminClient:
         task_seconds: float | None = None,
         shutdown_seconds: float | None = None,
         guest_agent: bool | None = None,
+        busy_vms: bool | None = None,
     ) -> None:
-        body = {"taskSeconds": task_seconds, "shutdownSeconds": shutdown_seconds, "guestAgent": guest_agent}
+        body = {
+            "taskSeconds": task_seconds,
+            "shutdownSeconds": shutdown_seconds,
+            "guestAgent": guest_agent,
+            "busyVms": busy_vms,
+        }
         self.call("PATCH", "/settings", {key: value for key, value in body.items() if value is not None})
 
     def vlans(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.call("GET", "/vlans")
+        return result
+
+    def add_remote_cluster(self, cluster_name: str, nodes: int = 1) -> dict[str, Any]:
+        """Seed a ``RemoteClusterConnection`` to a made-up cluster; the connection record."""
+        result: dict[str, Any] = self.call(
+            "POST", "/remote-clusters", {"clusterName": cluster_name, "nodes": nodes}
+        )
         return result
 
     def reset(self) -> None:
@@ -88,7 +109,7 @@ class RunningSimulator:
 
     def __init__(self, server: SimulatorServer):
         self.server = server
-        self.admin = AdminClient(server.url)
+        self.admin = AdminClient(server.url, server.settings.username, server.settings.password)
 
     @property
     def url(self) -> str:
@@ -120,7 +141,7 @@ class RunningSimulator:
         self.server.stop()
         self.server = SimulatorServer(settings)
         self.server.start()
-        self.admin = AdminClient(self.server.url)
+        self.admin = AdminClient(self.server.url, self.username, self.password)
 
 
 @contextmanager

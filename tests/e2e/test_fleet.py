@@ -140,7 +140,7 @@ def test_scaling_adds_and_removes_only_the_last_replicas(
 def test_vms_power_on_in_startup_order(fleet: tuple[Sandbox, dict[str, RunningSimulator]]) -> None:
     box, sims = fleet
     box.synth()
-    box.apply("shop--store-2", "-parallelism=10")
+    box.apply("shop--store-2")
     starts = [a["name"] for a in sims["store-2"].admin.actions() if a["actionType"] == "START"]
     assert sorted(starts) == ["app-01", "app-02", "app-03", "db", "web"]
     assert starts[0] == "db" and starts[-1] == "web"

@@ -58,7 +58,7 @@ def box(tmp_path: Path, cli_config: Path, postgres: Postgres) -> Iterator[Sandbo
 
 def start_apply(box: Sandbox) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        ["terraform", "apply", "-auto-approve", "-input=false", "-no-color"],
+        ["terraform", "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=1"],
         cwd=box.stack_dir("shop"),
         env=box.env(),
         stdout=subprocess.PIPE,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime
 import io
+import ipaddress
 import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +46,10 @@ class Recorded:
 
 @contextmanager
 def fake_cluster(
-    reply: Callable[[Recorded], Reply], *, tls_cert: tuple[Path, Path] | None = None
+    reply: Callable[[Recorded], Reply],
+    *,
+    tls_cert: tuple[Path, Path] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, list[Recorded]]]:
     """An HTTP server answering every request with ``reply(request)``; yields its URL and the requests."""
     seen: list[Recorded] = []
@@ -59,6 +64,8 @@ def fake_cluster(
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             if request.path == "/rest/v1/login" and status == 200:
                 self.send_header("Set-Cookie", "sessionID=sid-1; Path=/")
             self.end_headers()
@@ -183,10 +190,91 @@ def test_slow_answer_raises_timeout() -> None:
 
 def test_self_signed_certificate_fails_verification_unless_disabled(tmp_path: Path) -> None:
     cert = _self_signed(tmp_path)
-    with fake_cluster(lambda r: (200, []), tls_cert=cert) as (url, _), pytest.raises(ApiTlsError) as caught:
-        client(url, session_login=False).get("/rest/v1/Node")
-        assert "--insecure" in caught.value.reason
+    with fake_cluster(lambda r: (200, []), tls_cert=cert) as (url, seen):
+        with pytest.raises(ApiTlsError) as caught:
+            client(url, session_login=False).get("/rest/v1/Node")
+        assert "--insecure" in caught.value.reason and "HC_CA_BUNDLE" in caught.value.reason
+        assert url in str(caught.value)
         assert client(url, session_login=False, verify_tls=False).get("/rest/v1/Node") == []
+        assert client(url, session_login=False, ca_bundle=str(cert[0])).get("/rest/v1/Node") == []
+    assert len(seen) == 2  # the failed handshake was not retried
+
+
+def test_post_is_never_repeated_after_a_server_error_or_a_dropped_answer() -> None:
+    for status in (500, 503):
+        with (
+            fake_cluster(lambda r, s=status: (s, {"error": "An internal error occurred"})) as (url, seen),
+            pytest.raises(ApiServerError),
+        ):
+            client(url, retries=3, session_login=False).post("/rest/v1/VirDomain", {"dom": {"name": "a"}})
+        assert [r.method for r in seen] == ["POST"]
+    release = threading.Event()
+
+    def slow(request: Recorded) -> Reply:
+        release.wait(2)
+        return 200, {"taskTag": "1"}
+
+    with fake_cluster(slow) as (url, seen):
+        try:
+            # The answer does not come in time: the cluster may have started the task, so no second POST.
+            with pytest.raises(ApiTimeout):
+                client(url, retries=3, timeout=0.2, session_login=False).post("/rest/v1/VirDomain", {})
+        finally:
+            release.set()
+    assert [r.method for r in seen] == ["POST"]
+
+
+def test_patch_and_virtual_disk_upload_are_never_repeated() -> None:
+    with fake_cluster(lambda r: (502, {"error": "bad gateway"})) as (url, seen):
+        api = client(url, retries=3, session_login=False)
+        with pytest.raises(ApiServerError):
+            api.patch("/rest/v1/VirDomain/v1", {"description": "x"})
+        with pytest.raises(ApiServerError):
+            api.upload("/rest/v1/VirtualDisk/upload", b"disk", "a.img")
+    assert [r.method for r in seen] == ["PATCH", "PUT"]
+
+
+def test_delete_and_iso_data_put_are_retried() -> None:
+    answers = iter([(503, {}), (200, {"taskTag": "1"}), (500, {}), (200, {"taskTag": ""})])
+    with fake_cluster(lambda r: next(answers)) as (url, seen):
+        api = client(url, retries=2, session_login=False)
+        assert api.delete("/rest/v1/VirDomain/v1").task_tag == "1"
+        api.upload("/rest/v1/ISO/i1/data", io.BytesIO(b"iso-bytes"))
+    assert [(r.method, r.body) for r in seen] == [
+        ("DELETE", b""),
+        ("DELETE", b""),
+        ("PUT", b"iso-bytes"),
+        ("PUT", b"iso-bytes"),  # the stream was rewound for the retry
+    ]
+
+
+def test_retry_after_is_honoured() -> None:
+    stamps: list[float] = []
+
+    def reply(request: Recorded) -> Reply:
+        stamps.append(time.monotonic())
+        return (503, {"error": "busy"}) if len(stamps) == 1 else (200, [])
+
+    with fake_cluster(reply, headers={"Retry-After": "1"}) as (url, _):
+        assert client(url, retries=1, session_login=False).get("/rest/v1/Node") == []
+    assert stamps[1] - stamps[0] >= 0.9
+
+
+def test_refused_post_is_retried_as_it_never_reached_the_cluster() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = client(f"http://127.0.0.1:{port}", retries=2, session_login=False)
+    with pytest.raises(ApiConnectionError) as caught:
+        api.post("/rest/v1/VirDomain", {})
+    assert "Max retries exceeded" in caught.value.reason or "refused" in caught.value.reason.lower()
+
+
+def test_from_env_reads_the_ca_bundle() -> None:
+    api = HypercoreClient.from_env(
+        {"HC_HOST": "https://c", "HC_USERNAME": "a", "HC_PASSWORD": "b", "HC_CA_BUNDLE": "/etc/hc-ca.pem"}
+    )
+    assert api.ca_bundle == "/etc/hc-ca.pem" and api.verify_tls
 
 
 def test_wait_task_polls_until_complete() -> None:
@@ -270,6 +358,9 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=1))
         .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = directory / "cert.pem", directory / "key.pem"

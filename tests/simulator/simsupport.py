@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -45,6 +46,15 @@ class Http:
         assert len(found) == 1
         return found[0]
 
+    def wait(self, tag: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The TaskTag record of ``tag`` once it is neither QUEUED nor RUNNING."""
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.task(tag)
+            if record["state"] not in ("QUEUED", "RUNNING") or time.monotonic() > deadline:
+                return record
+            time.sleep(0.02)
+
     def one(self, path: str) -> dict[str, Any]:
         """The single record a GET by UUID answers."""
         response = self.get(path)
@@ -63,13 +73,13 @@ class Http:
         response = self.post("/VirDomain", {"dom": {"name": name, **dom}, "options": {}})
         assert response.status_code == 200, response.text
         body = response.json()
-        assert self.task(body["taskTag"])["state"] == "COMPLETE"
+        assert self.wait(body["taskTag"])["state"] == "COMPLETE"
         return str(body["createdUUID"])
 
     def clone(self, source: str, name: str, **template: Any) -> str:
         response = self.post(f"/VirDomain/{source}/clone", {"template": {"name": name, **template}})
         assert response.status_code == 200, response.text
-        assert self.task(response.json()["taskTag"])["state"] == "COMPLETE"
+        assert self.wait(response.json()["taskTag"])["state"] == "COMPLETE"
         return str(response.json()["createdUUID"])
 
     def action(self, vm_uuid: str, action: str) -> requests.Response:
@@ -82,7 +92,7 @@ class Http:
             "/VirDomainBlockDevice", {"virDomainUUID": vm_uuid, "type": kind, "capacity": capacity, **extra}
         )
         assert response.status_code == 200, response.text
-        assert self.task(response.json()["taskTag"])["state"] == "COMPLETE"
+        assert self.wait(response.json()["taskTag"])["state"] == "COMPLETE"
         return str(response.json()["createdUUID"])
 
     def add_nic(self, vm_uuid: str, vlan: int = 10, **extra: Any) -> str:
@@ -90,5 +100,5 @@ class Http:
             "/VirDomainNetDevice", {"virDomainUUID": vm_uuid, "type": "VIRTIO", "vlan": vlan, **extra}
         )
         assert response.status_code == 200, response.text
-        assert self.task(response.json()["taskTag"])["state"] == "COMPLETE"
+        assert self.wait(response.json()["taskTag"])["state"] == "COMPLETE"
         return str(response.json()["createdUUID"])

@@ -7,7 +7,7 @@ import requests
 
 from fleetform.errors import ApiAuthError
 from fleetform.hypercore import HypercoreClient
-from fleetform.simulator.testing import RunningSimulator
+from fleetform.simulator.testing import RunningSimulator, run_in_thread
 
 
 def _login(sim: RunningSimulator, username: str, password: str) -> requests.Response:
@@ -82,3 +82,25 @@ def test_unknown_route_answers_404_with_error_body(sim: RunningSimulator) -> Non
     response = requests.get(f"{sim.url}/rest/v1/NoSuchThing", auth=(sim.username, sim.password), timeout=10)
     assert response.status_code == 404
     assert "error" in response.json()
+
+
+def test_admin_api_needs_the_rest_login(sim: RunningSimulator) -> None:
+    assert requests.get(f"{sim.url}/admin/settings", timeout=10).status_code == 401
+    wrong = requests.get(f"{sim.url}/admin/settings", auth=(sim.username, "wrong"), timeout=10)
+    assert wrong.status_code == 401
+    basic = requests.get(f"{sim.url}/admin/settings", auth=(sim.username, sim.password), timeout=10)
+    assert basic.status_code == 200
+    with HypercoreClient(sim.url, sim.username, sim.password, retries=0) as client:
+        session_id = client._session.cookies["sessionID"]
+        cookie = requests.get(f"{sim.url}/admin/vlans", cookies={"sessionID": session_id}, timeout=10)
+        assert cookie.status_code == 200
+
+
+def test_admin_api_never_returns_the_password() -> None:
+    with run_in_thread(username="operator", password="s3cret-Pa55") as sim:
+        texts = [
+            requests.get(f"{sim.url}/admin/{path}", auth=("operator", "s3cret-Pa55"), timeout=10).text
+            for path in ("info", "settings", "requests?all=true", "faults", "actions")
+        ]
+        assert all("s3cret-Pa55" not in text for text in texts)
+        assert '"username":"operator"' in texts[0]

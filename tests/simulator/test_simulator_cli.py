@@ -174,3 +174,46 @@ def test_embedded_start_accepts_a_password_that_starts_with_a_dash(tmp_path: Pat
         assert "sessionID" in session.cookies
     finally:
         assert embedded.stop(paths)
+
+
+def test_cli_serve_tls_prints_its_ca_file_and_serves_https(tmp_path: Path) -> None:
+    port_file = tmp_path / "port"
+    command = [sys.executable, "-c", "from fleetform.cli import main; main()", "simulator", "serve", "--tls"]
+    command += ["--port", "0", "--port-file", str(port_file), "--data", str(tmp_path / "d")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ca_file = tmp_path / "d" / "tls" / "ca.pem"
+    try:
+        port = _wait_for_port(port_file, process)
+        url = f"https://127.0.0.1:{port}/rest/v1/Node"
+        assert requests.get(url, auth=("admin", "admin"), verify=str(ca_file), timeout=10).ok
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(url, auth=("admin", "admin"), verify=True, timeout=10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=15)
+    assert stdout.splitlines()[0] == f"fleetform simulator listening on https://127.0.0.1:{port}"
+    assert f"CA file   {ca_file}" in stdout and f"HC_CA_BUNDLE={ca_file}" in stdout
+
+
+def test_background_simulator_reuses_its_port_and_status_prints_url_and_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fleetform import embedded
+
+    paths = embedded.Paths(tmp_path)
+    first, _ = embedded.start(paths)
+    try:
+        monkeypatch.chdir(tmp_path)
+        shown = CliRunner().invoke(app, ["simulator", "status"])
+        assert shown.exit_code == 0, shown.output
+        assert first.url in shown.output and f"user      {first.username}" in shown.output
+        assert first.password not in shown.output
+    finally:
+        assert embedded.stop(paths)
+    stopped = CliRunner().invoke(app, ["simulator", "status"])
+    assert stopped.exit_code == 1 and "no simulator is running" in stopped.output
+    second, started = embedded.start(paths)
+    try:
+        assert started and second.url == first.url
+    finally:
+        embedded.stop(paths)

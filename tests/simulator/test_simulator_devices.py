@@ -204,3 +204,64 @@ def test_nic_get_returns_404_if_missing(http: Http) -> None:
 
 def test_nic_query_filter_is_400(http: Http) -> None:
     assert http.get("/VirDomainNetDevice?virDomainUUID=x").status_code == 400
+
+
+def test_block_device_patch_accepts_the_collections_body_with_slot(http: Http) -> None:
+    # The Ansible collection resizes with every field it knows, slot included (module_utils/disk.py).
+    vm = http.create_vm("web")
+    disk = http.add_disk(vm, 5 * 2**30)
+    body = {
+        "virDomainUUID": vm,
+        "type": "VIRTIO_DISK",
+        "cacheMode": "NONE",
+        "capacity": 10 * 2**30,
+        "slot": 0,
+        "disableSnapshotting": False,
+        "tieringPriorityFactor": 8,
+        "readOnly": False,
+    }
+    response = http.patch(f"/VirDomainBlockDevice/{disk}", body)
+    assert response.status_code == 200, response.text
+    assert http.task(response.json()["taskTag"])["state"] == "COMPLETE"
+    record = http.one(f"/VirDomainBlockDevice/{disk}")
+    assert (record["capacity"], record["slot"], record["cacheMode"]) == (10 * 2**30, 0, "NONE")
+
+
+def test_block_device_patch_type_change_keeps_the_slot_sent(http: Http) -> None:
+    vm = http.create_vm("web")
+    disk = http.add_disk(vm, 5 * 2**30)
+    body = {"type": "IDE_DISK", "slot": 0, "capacity": 6 * 2**30, "cacheMode": "WRITEBACK"}
+    assert http.patch(f"/VirDomainBlockDevice/{disk}", body).status_code == 200
+    record = http.one(f"/VirDomainBlockDevice/{disk}")
+    assert (record["type"], record["slot"], record["cacheMode"]) == ("IDE_DISK", 0, "WRITEBACK")
+
+
+def test_block_device_patch_to_a_slot_in_use_is_400(http: Http) -> None:
+    vm = http.create_vm("web")
+    first, _ = http.add_disk(vm), http.add_disk(vm)
+    assert http.patch(f"/VirDomainBlockDevice/{first}", {"slot": 1}).status_code == 400
+
+
+def test_block_device_patch_with_unknown_field_is_still_400(http: Http) -> None:
+    vm = http.create_vm("web")
+    disk = http.add_disk(vm)
+    response = http.patch(f"/VirDomainBlockDevice/{disk}", {"description": "x"})
+    assert response.status_code == 400 and "Property not allowed" in response.json()["error"]
+
+
+def test_block_device_without_cache_mode_gets_none(http: Http) -> None:
+    vm = http.create_vm("web")
+    disk = http.add_disk(vm)
+    assert http.one(f"/VirDomainBlockDevice/{disk}")["cacheMode"] == "NONE"
+
+
+def test_nvram_has_a_fixed_size_and_vtpm_keeps_its_size(http: Http) -> None:
+    vm = http.create_vm("web")
+    nvram = http.add_disk(vm, 4200, kind="NVRAM", slot=0)  # a slot sent for NVRAM is ignored
+    vtpm = http.add_disk(vm, 1024, kind="VTPM")
+    records = [http.one(f"/VirDomainBlockDevice/{uuid}") for uuid in (nvram, vtpm)]
+    assert [(r["slot"], r["capacity"]) for r in records] == [(-1, 540672), (-1, 1024)]
+    patched = http.patch(f"/VirDomainBlockDevice/{nvram}", {"type": "NVRAM", "capacity": 4200, "slot": 3})
+    assert patched.status_code == 200
+    record = http.one(f"/VirDomainBlockDevice/{nvram}")
+    assert (record["slot"], record["capacity"]) == (-1, 540672)

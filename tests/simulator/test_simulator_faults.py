@@ -6,6 +6,7 @@ import time
 import urllib.error
 
 import pytest
+import requests
 from simsupport import Http
 
 from fleetform.errors import ApiServerError, ApiTaskFailed
@@ -127,3 +128,46 @@ def test_request_log_lists_mutating_requests_in_order(sim: RunningSimulator, htt
 def test_request_log_with_reads_includes_gets(sim: RunningSimulator, http: Http) -> None:
     http.get("/Node")
     assert [entry["method"] for entry in sim.admin.requests(include_reads=True)] == ["GET"]
+
+
+def test_request_recorder_keeps_path_as_sent_query_and_json_body(sim: RunningSimulator, http: Http) -> None:
+    vm = http.create_vm("web")
+    sim.admin.clear_requests()
+    body = {"virDomainUUID": vm, "type": "VIRTIO_DISK", "capacity": 1e9, "tieringPriorityFactor": 8}
+    assert http.post("/VirDomainBlockDevice/", body).status_code == 200
+    http.get("/VirDomain", params={"x": "1"})
+    log = sim.admin.requests(include_reads=True)
+    assert [(e["method"], e["path"], e["query"]) for e in log] == [
+        ("POST", "/rest/v1/VirDomainBlockDevice/", ""),  # the trailing slash is kept
+        ("GET", "/rest/v1/VirDomain", "x=1"),
+    ]
+    assert log[0]["body"] == body
+    assert log[1]["body"] is None
+
+
+def test_request_recorder_notes_upload_size_not_bytes(sim: RunningSimulator, http: Http) -> None:
+    data = b"\0" * 4096
+    response = http.put(
+        "/VirtualDisk/upload",
+        params={"filename": "a.img", "filesize": len(data)},
+        data=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 200, response.text
+    (entry,) = sim.admin.requests()
+    assert entry["path"] == "/rest/v1/VirtualDisk/upload"
+    assert entry["query"] == "filename=a.img&filesize=4096"
+    assert entry["body"] is None and entry["bodySize"] == 4096
+
+
+def test_request_recorder_never_keeps_the_login_password(sim: RunningSimulator) -> None:
+    body = {"username": sim.username, "password": sim.password, "useOIDC": False}
+    requests.post(f"{sim.url}/rest/v1/login", json=body, timeout=10)
+    (entry,) = sim.admin.requests()
+    assert entry["body"] == {"username": sim.username, "password": "<redacted>", "useOIDC": False}
+
+
+def test_clearing_the_request_recorder_empties_it(sim: RunningSimulator, http: Http) -> None:
+    http.create_vm("web")
+    sim.admin.clear_requests()
+    assert sim.admin.requests(include_reads=True) == []

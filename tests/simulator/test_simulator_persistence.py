@@ -11,7 +11,7 @@ from fleetform.simulator.testing import run_in_thread
 
 
 def test_restart_with_same_data_dir_keeps_vms_devices_and_images(tmp_path: Path) -> None:
-    with run_in_thread(data_dir=tmp_path, templates=TEMPLATES) as sim:
+    with run_in_thread(task_seconds=0, data_dir=tmp_path, templates=TEMPLATES) as sim:
         http = Http(sim)
         vm = http.create_vm("web", tags="prod")
         disk, nic = http.add_disk(vm, 20e9), http.add_nic(vm, vlan=20)

@@ -89,14 +89,38 @@ def test_create_vm_with_full_body_assigns_slots_and_maps_boot_labels(http: Http)
     assert vm["netDevs"][0]["vlan"] == 10
 
 
-def test_create_uefi_vm_carries_nvram_and_tpm_vm_also_vtpm(http: Http) -> None:
-    uefi = http.post("/VirDomain", {"dom": {"name": "u"}, "options": {"machineTypeKeyword": "uefi"}}).json()
-    tpm = http.post("/VirDomain", {"dom": {"name": "t"}, "options": {"machineTypeKeyword": "tpm"}}).json()
-    uefi_types = [d["type"] for d in http.one(f"/VirDomain/{uefi['createdUUID']}")["blockDevs"]]
+def test_create_uefi_vm_gets_only_the_firmware_devices_the_client_sends(http: Http) -> None:
+    # HyperCore adds no NVRAM/VTPM by itself: the client sends them (the Ansible collection's vm.py).
+    bare = http.post("/VirDomain", {"dom": {"name": "u"}, "options": {"machineTypeKeyword": "uefi"}}).json()
+    assert http.one(f"/VirDomain/{bare['createdUUID']}")["blockDevs"] == []
+    dom = {"name": "t", "blockDevs": [{"type": "NVRAM", "capacity": 0}, {"type": "VTPM", "capacity": 2048}]}
+    tpm = http.post("/VirDomain", {"dom": dom, "options": {"machineTypeKeyword": "tpm"}}).json()
     tpm_vm = http.one(f"/VirDomain/{tpm['createdUUID']}")
-    assert uefi_types == ["NVRAM"]
-    assert sorted(d["type"] for d in tpm_vm["blockDevs"]) == ["NVRAM", "VTPM"]
+    devices = [(d["type"], d["slot"], d["capacity"]) for d in tpm_vm["blockDevs"]]
+    # One NVRAM of HyperCore's fixed size and the VTPM as sent, both at slot -1.
+    assert devices == [("NVRAM", -1, 540672), ("VTPM", -1, 2048)]
     assert tpm_vm["machineType"] == "scale-uefi-tpm-9.3"
+
+
+def test_uefi_vm_created_with_its_nvram_has_exactly_one(http: Http) -> None:
+    dom = {"name": "u", "blockDevs": [{"type": "IDE_CDROM", "capacity": 0}, {"type": "NVRAM", "capacity": 0}]}
+    created = http.post("/VirDomain", {"dom": dom, "options": {"machineTypeKeyword": "uefi"}}).json()
+    vm = http.one(f"/VirDomain/{created['createdUUID']}")
+    assert [(d["type"], d["slot"]) for d in vm["blockDevs"]] == [("IDE_CDROM", 0), ("NVRAM", -1)]
+
+
+def test_uefi_vm_without_nvram_does_not_start(http: Http) -> None:
+    created = http.post(
+        "/VirDomain", {"dom": {"name": "u"}, "options": {"machineTypeKeyword": "uefi"}}
+    ).json()
+    task = http.task(http.action(created["createdUUID"], "START").json()["taskTag"])
+    assert task["state"] == "ERROR" and "NVRAM" in task["messageParameters"]
+    assert http.one(f"/VirDomain/{created['createdUUID']}")["state"] == "SHUTOFF"
+
+
+def test_seeded_templates_carry_their_firmware_devices(http: Http) -> None:
+    kinds = {vm["name"]: sorted(d["type"] for d in vm["blockDevs"]) for vm in http.get("/VirDomain").json()}
+    assert (kinds["tmpl-bios"], kinds["tmpl-uefi"], kinds["tmpl-tpm"]) == ([], ["NVRAM"], ["NVRAM", "VTPM"])
 
 
 def test_create_vm_with_memory_not_a_whole_mib_is_400(http: Http) -> None:
@@ -247,12 +271,25 @@ def test_patch_vm_with_machine_type_keyword_is_400(http: Http) -> None:
     assert http.patch(f"/VirDomain/{uuid}", {"machineTypeKeyword": "uefi"}).status_code == 400
 
 
-def test_patch_vm_machine_type_adds_firmware_devices(http: Http) -> None:
+def test_patch_vm_machine_type_changes_no_devices(http: Http) -> None:
     uuid = http.create_vm("web")
     http.patch(f"/VirDomain/{uuid}", {"machineType": "scale-uefi-tpm-9.3"})
     vm = http.one(f"/VirDomain/{uuid}")
-    assert vm["machineTypeKeyword"] == "tpm"
-    assert sorted(d["type"] for d in vm["blockDevs"]) == ["NVRAM", "VTPM"]
+    assert (vm["machineTypeKeyword"], vm["blockDevs"]) == ("tpm", [])
+
+
+def test_machine_type_change_on_a_running_vm_is_accepted_and_used_at_next_boot(http: Http) -> None:
+    # The collection PATCHes machineType on a running VM, then adds the NVRAM and reboots (vm__machine_type).
+    uuid = http.create_vm("web")
+    assert http.task(http.action(uuid, "START").json()["taskTag"])["state"] == "COMPLETE"
+    patched = http.patch(f"/VirDomain/{uuid}", {"machineType": "scale-uefi-9.3"})
+    assert http.task(patched.json()["taskTag"])["state"] == "COMPLETE"
+    assert http.one(f"/VirDomain/{uuid}")["state"] == "RUNNING"
+    http.action(uuid, "STOP")
+    http.add_disk(uuid, 540672, kind="NVRAM")
+    assert http.task(http.action(uuid, "START").json()["taskTag"])["state"] == "COMPLETE"
+    vm = http.one(f"/VirDomain/{uuid}")
+    assert (vm["machineTypeKeyword"], vm["state"]) == ("uefi", "RUNNING")
 
 
 def test_patch_vm_with_vcpus_over_limit_is_400(http: Http) -> None:

@@ -149,6 +149,10 @@ class Sandbox:
     def apply(
         self, stack: str, *args: str, check: bool = True, **env: str
     ) -> subprocess.CompletedProcess[str]:
+        """``terraform apply`` as production runs it: ``-parallelism=1`` (HyperCore answers HTTP 500 to a
+        second task on a busy VM) unless ``args`` say otherwise."""
+        if not any(arg.startswith("-parallelism") for arg in args):
+            args = ("-parallelism=1", *args)
         return self.terraform(
             stack, "apply", "-auto-approve", "-input=false", "-no-color", *args, check=check, **env
         )
