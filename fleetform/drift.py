@@ -157,7 +157,7 @@ def _check(
         with client_for(stack.target, insecure=options.insecure, environ=options.env) as client:
             gone = missing(client, resources)
         progress(stack.name, "refresh")
-        present = [r["address"] for r in resources if r["address"] not in gone]
+        present = refreshable(resources, gone)
         plan: dict[str, Any] = {}
         if present:
             plan_file = target / "refresh.tfplan"
@@ -184,6 +184,17 @@ def _check(
     (target / PLAN_JSON).write_text(json.dumps(report, indent=1), encoding="utf-8")
     progress(stack.name, "drift" if drift.drifted else "in sync")
     return entry, drift
+
+
+def refreshable(resources: Sequence[Mapping[str, Any]], gone: set[str]) -> list[str]:
+    """The addresses a refresh can read: not gone, and depending on nothing gone (``-target`` refreshes a
+    target's dependencies too, and the provider fails with a raw 404 on a missing one). A resource left out for
+    that reason belongs to an object already reported deleted."""
+    return [
+        str(r["address"])
+        for r in resources
+        if r["address"] not in gone and not set(r.get("depends_on") or ()) & gone
+    ]
 
 
 def _managed(state: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -241,7 +241,11 @@ def write_demo_site(paths: Paths, site: Path, asset_urls: Iterable[str]) -> Path
         raise EmbeddedError(f"cannot read the site configuration {site}: {exc}") from None
     images_dir = paths.demo / "images"
     images_dir.mkdir(parents=True, exist_ok=True)
-    mirror: dict[str, str] = dict(config.get("images") or {})
+    # The site's own mirror entries, local paths rebased: they are relative to the site file, not to demo/.
+    mirror: dict[str, str] = {
+        str(url): _rebased(str(location), site.parent, paths.demo)
+        for url, location in dict(config.get("images") or {}).items()
+    }
     for url in sorted(set(asset_urls)):
         if url in mirror:
             continue
@@ -261,6 +265,14 @@ def write_demo_site(paths: Paths, site: Path, asset_urls: Iterable[str]) -> Path
     if not paths.demo_config.is_file() or paths.demo_config.read_text() != text:
         paths.demo_config.write_text(text)
     return paths.demo_config
+
+
+def _rebased(location: str, site_dir: Path, demo_dir: Path) -> str:
+    """A mirror entry of the site file, valid from the demo site file: URLs as they are, relative local paths
+    relative to ``demo_dir``."""
+    if "://" in location or os.path.isabs(location):
+        return location
+    return os.path.relpath((site_dir / location).resolve(), demo_dir.resolve())
 
 
 def _write_raw_image(path: Path, size: int) -> None:

@@ -11,8 +11,10 @@ stack's resources should be destroyed) only when:
 
 - the run covers a whole manifest set: every manifest path it was given is a directory, and no ``--stacks``
   selection was made (a run over some files, or some stacks, never plans anything else); and
-- the recorded manifest lies inside one of those directories, and it is gone, or it no longer makes this stack
-  (the application was renamed, or a cluster selector no longer matches).
+- the recorded manifest is one the run reads (a file directly in one of those directories), and it is gone, or
+  it no longer makes this stack (the application was renamed, or a cluster selector no longer matches); and
+- no other manifest file in the project makes this stack: a manifest moved to a directory the run does not
+  read is left alone, with a note saying where it is.
 
 A stack whose state records no manifest (deployed before fleetform recorded origins) is never taken for an
 orphan: the run says so and how to destroy it by name.
@@ -25,6 +27,8 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 ORIGIN_OUTPUT = "fleetform_manifest"
 
@@ -73,17 +77,64 @@ def whole_set(manifest_paths: Iterable[str | Path]) -> bool:
 
 
 def in_scope(origin: str, manifest_paths: Iterable[str | Path], project: Path | None = None) -> bool:
-    """Whether the recorded manifest ``origin`` lies inside one of the directories ``manifest_paths`` (or is one
-    of the files)."""
+    """Whether the recorded manifest ``origin`` is one the run reads: a file directly in one of the directories
+    ``manifest_paths`` (fleetform reads a directory's ``*.yaml``/``*.yml``, not its subdirectories), or one of
+    the files."""
     base = (project or Path.cwd()).resolve()
-    recorded = Path(origin) if os.path.isabs(origin) else base / origin
-    recorded = recorded.resolve()
+    recorded = _absolute(origin, base)
     for given in manifest_paths:
-        root = Path(given)
-        root = (root if root.is_absolute() else base / root).resolve()
-        if recorded == root or root in recorded.parents:
+        root = _absolute(given, base)
+        if recorded == root or (recorded.parent == root and recorded.suffix in (".yaml", ".yml")):
             return True
     return False
+
+
+def _absolute(path: str | Path, base: Path) -> Path:
+    return (Path(path) if os.path.isabs(path) else base / path).resolve()
+
+
+# Directories never searched for a moved manifest: tools, caches, Terraform's and fleetform's working files.
+_SKIP = {"node_modules", ".venv", "cdktf.out", ".terraform", "__pycache__", ".git", ".fleetform"}
+
+
+def moved_to(stack: str, project: Path, limit: int = 2000) -> Path | None:
+    """A manifest file under ``project`` whose application makes ``stack`` (``metadata.name`` is the stack's
+    name, or its part before ``--<cluster>``); None when there is none. For a stack whose recorded manifest is
+    gone: it may have been moved to a directory this run does not read, and then it is no orphan."""
+    names = {stack, stack.rsplit("--", 1)[0]}
+    seen = 0
+    for directory, subdirectories, files in os.walk(project):
+        subdirectories[:] = sorted(d for d in subdirectories if d not in _SKIP and not d.startswith("."))
+        for file in sorted(files):
+            if not file.endswith((".yaml", ".yml")):
+                continue
+            seen += 1
+            if seen > limit:
+                return None
+            path = Path(directory) / file
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if (
+                "Application" in text
+                and any(name in text for name in names)
+                and _application_name(text) in names
+            ):
+                return path
+    return None
+
+
+def _application_name(text: str) -> str | None:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    metadata = data.get("metadata") if isinstance(data, Mapping) else None
+    if not isinstance(metadata, Mapping) or data.get("type") != "Application":
+        return None
+    name = metadata.get("name")
+    return name if isinstance(name, str) else None
 
 
 class Orphans:
@@ -94,6 +145,8 @@ class Orphans:
         """Stack -> the recorded manifest, gone from the run's manifest directories: to be destroyed."""
         self.elsewhere: dict[str, str] = {}
         """Stack -> the recorded manifest, outside this run's manifest directories: left alone."""
+        self.moved: dict[str, str] = {}
+        """Stack -> where its manifest is now, in a directory this run does not read: left alone."""
         self.unknown: list[str] = []
         """Stacks whose state records no manifest: left alone."""
 
@@ -102,6 +155,11 @@ class Orphans:
         lines = [
             f"stack {name} (from {origin}) is not in this run's manifests: left alone"
             for name, origin in self.elsewhere.items()
+        ]
+        lines += [
+            f"stack {name}: its manifest moved to {where}, which this run does not read: left alone; add it "
+            f"(-m {where}) to deploy it from there"
+            for name, where in self.moved.items()
         ]
         lines += [
             f"stack {name} has state but no manifest in this run, and its state does not record which manifest it "
@@ -137,7 +195,11 @@ def find_orphans(
         if origin is None:
             found.unknown.append(name)
         elif in_scope(origin, paths, project):
-            found.orphans[name] = origin
+            moved = moved_to(name, project or Path.cwd())
+            if moved is None:
+                found.orphans[name] = origin
+            else:
+                found.moved[name] = origin_of(moved, project)
         else:
             found.elsewhere[name] = origin
     return found
