@@ -77,7 +77,8 @@ def drift(
             vms = [a.split(".", 1)[1] for a in stack.deleted if a.startswith("hypercore_vm.")]
             others = len(stack.deleted) - len(vms)
             what = ", ".join(f"VM {vm}" for vm in vms) or "objects"
-            more = f" (and {others} of their resources)" if vms and others else ""
+            whose = "its" if len(vms) == 1 else "their"
+            more = f" (and {others} of {whose} resources)" if vms and others else ""
             err.print(f"{stack.stack}: {what} deleted outside fleetform{more}", style="red", markup=False)
     if run.failed:
         raise typer.Exit(1)
