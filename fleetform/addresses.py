@@ -3,7 +3,8 @@
 A construct id becomes part of a Terraform address, so renaming one means destroy and recreate: addresses
 come from names, never list positions. ``hypercore_vm.<vm>``, ``hypercore_disk.<vm>__<device>``,
 ``hypercore_nic.<vm>__<nic key>``, ``hypercore_vm_boot_order.<vm>``, ``hypercore_vm_power_state.<vm>``,
-``hypercore_virtual_disk.<asset>`` / ``hypercore_iso.<asset>``; each name part through :func:`logical_id`.
+``hypercore_virtual_disk.<asset>`` / ``hypercore_iso.<asset>``, ``hypercore_vm_snapshot_schedule.<schedule>``; each
+name part through :func:`logical_id`.
 """
 
 from __future__ import annotations

@@ -24,6 +24,12 @@ from typing import Any
 
 from fleetform import __version__
 from fleetform.connect import client_for, terraform_environment
+from fleetform.drift_exclusions import (
+    ignored_attributes,
+    system_drives,
+    without_ignored_drift,
+    without_system_drive_drift,
+)
 from fleetform.errors import ApiError, FleetformError
 from fleetform.inputs import StackInput, load_inputs
 from fleetform.outofband import missing
@@ -156,6 +162,7 @@ def _check(
         progress(stack.name, "cluster")
         with client_for(stack.target, insecure=options.insecure, environ=options.env) as client:
             gone = missing(client, resources)
+            drives = system_drives(client)
         progress(stack.name, "refresh")
         present = refreshable(resources, gone)
         plan: dict[str, Any] = {}
@@ -165,6 +172,8 @@ def _check(
             terraform.plan(workdir, out=plan_file, extra=args)
             plan = terraform.show_json(workdir, plan_file)
             plan_file.unlink(missing_ok=True)
+            plan = without_system_drive_drift(plan, drives)
+            plan = without_ignored_drift(plan, ignored_attributes(workdir))
     except (FleetformError, ApiError) as exc:
         entry.status = "failed"
         context = failure_context(stack.name, stack.site, terraform.env, "plan")

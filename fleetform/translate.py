@@ -19,6 +19,8 @@ from fleetform.constructs.props import (
     DiskImageProps,
     DiskProps,
     NicProps,
+    SnapshotRuleProps,
+    SnapshotScheduleProps,
     VirtualMachineProps,
 )
 from fleetform.errors import Issue
@@ -105,6 +107,7 @@ def application_props(
                 nics=tuple(nics),
                 cloud_init=CloudInit(user_data=init.user_data, meta_data=init.meta_data) if init else None,
                 start_after=tuple(lm.startup.get(resource.name, ())),
+                snapshot_schedule=app.snapshot_schedule_of(resource),
                 protect_data=not (allow_data_loss or resource.settings.allow_data_loss),
                 adopted=f"hypercore_vm.{logical_id(resource.name)}" in imports,
                 source=lm.doc.locate((*at, "name")),
@@ -115,8 +118,32 @@ def application_props(
         images=tuple(image_props),
         vms=tuple(vm_props),
         templates={str(k): v for k, v in site.templates.items()},
+        snapshot_schedules=snapshot_schedules(lm),
     )
     return props, warnings
+
+
+def snapshot_schedules(lm: LoadedManifest) -> tuple[SnapshotScheduleProps, ...]:
+    """The application's snapshot schedules (``x-fleetform.snapshot_schedules``), each named
+    ``<application>-<schedule>`` on the cluster, as schedule names must be unique there."""
+    app = lm.application
+    return tuple(
+        SnapshotScheduleProps(
+            name=schedule.name,
+            cluster_name=f"{app.metadata.name}-{schedule.name}",
+            rules=tuple(
+                SnapshotRuleProps(
+                    name=rule.name,
+                    start=rule.start,
+                    frequency=rule.frequency,
+                    local_retention_seconds=rule.local_retention,
+                    remote_retention_seconds=rule.remote_retention,
+                )
+                for rule in schedule.rules
+            ),
+        )
+        for schedule in app.settings.snapshot_schedules
+    )
 
 
 def default_description(application: str, vm: str) -> str:

@@ -1,4 +1,5 @@
-"""fleetform constructs: ``Application``, ``VirtualMachine`` and ``DiskImage`` over the typed hypercore bindings.
+"""fleetform constructs: ``Application``, ``VirtualMachine``, ``DiskImage`` and ``SnapshotSchedule`` over the typed
+hypercore bindings.
 
 Usable from any cdktf Python app, with or without manifests: put a ``HypercoreProvider``
 (``providers.hypercore.provider``) in the stack, then build the constructs from their props (frozen dataclasses
@@ -26,6 +27,8 @@ from fleetform.constructs.props import (
     DiskImageProps,
     DiskProps,
     NicProps,
+    SnapshotRuleProps,
+    SnapshotScheduleProps,
     VirtualMachineProps,
 )
 
@@ -33,12 +36,14 @@ if TYPE_CHECKING:
     from fleetform.constructs.application import Application
     from fleetform.constructs.image import DiskImage
     from fleetform.constructs.rendered import RenderedApplication
+    from fleetform.constructs.schedule import SnapshotSchedule
     from fleetform.constructs.vm import VirtualMachine
 
 _CONSTRUCTS = {
     "Application": "fleetform.constructs.application",
     "DiskImage": "fleetform.constructs.image",
     "RenderedApplication": "fleetform.constructs.rendered",
+    "SnapshotSchedule": "fleetform.constructs.schedule",
     "VirtualMachine": "fleetform.constructs.vm",
 }
 
@@ -51,6 +56,9 @@ __all__ = [
     "DiskProps",
     "NicProps",
     "RenderedApplication",
+    "SnapshotRuleProps",
+    "SnapshotSchedule",
+    "SnapshotScheduleProps",
     "VirtualMachine",
     "VirtualMachineProps",
 ]

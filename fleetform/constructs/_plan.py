@@ -24,9 +24,11 @@ from fleetform.constructs.props import (
     DiskImageProps,
     DiskProps,
     NicProps,
+    SnapshotScheduleProps,
     VirtualMachineProps,
 )
 from fleetform.errors import InputError, Issue, Location
+from fleetform.manifest.schedule import frequency_problem, parse_start
 from fleetform.secrets import secret_names, variable_name, with_references
 
 DISK_TYPES = {"virtio_disk": "VIRTIO_DISK", "ide_cdrom": "IDE_CDROM"}
@@ -50,6 +52,75 @@ def plan_image(id: str, props: DiskImageProps) -> ImagePlan:
     resource_type = "hypercore_iso" if props.format == "iso" else "hypercore_virtual_disk"
     attributes = {"name": literal(props.cluster_name), "source_url": literal(props.source_url)}
     return ImagePlan(resource_type, logical_id(id), attributes)
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    """A ``SnapshotSchedule``: one ``hypercore_vm_snapshot_schedule``."""
+
+    type: str
+    logical_id: str
+    attributes: dict[str, Any]
+    """``name`` and ``rules`` (a list of plain dicts, in the props' order)."""
+
+
+SCHEDULE_TYPE = "hypercore_vm_snapshot_schedule"
+
+
+def plan_schedule(id: str, props: SnapshotScheduleProps) -> SchedulePlan:
+    """The resource of the snapshot schedule with construct id ``id``. Raises InputError for rules HyperCore
+    would not take, all problems at once."""
+    validate_schedule(props)
+    rules = [
+        {
+            "name": literal(rule.name),
+            "start_timestamp": literal(rule.start),
+            "frequency": literal(rule.frequency),
+            "local_retention_seconds": rule.local_retention_seconds,
+            # The provider defaults to 0, although it documents "same as local" (so does the Ansible
+            # collection, which sends the local value): say it explicitly.
+            "remote_retention_seconds": rule.local_retention_seconds
+            if rule.remote_retention_seconds is None
+            else rule.remote_retention_seconds,
+        }
+        for rule in props.rules
+    ]
+    attributes = {"name": literal(props.schedule_name), "rules": rules}
+    return SchedulePlan(SCHEDULE_TYPE, logical_id(id), attributes)
+
+
+SCHEDULES_CONSTRUCT_ID = "SnapshotSchedules"
+"""The construct that holds an application's snapshot schedules (by name), apart from its images and VMs."""
+
+
+def validate_schedule(props: SnapshotScheduleProps) -> None:
+    """Reject a schedule HyperCore would not take: no rules, rules named twice, a start that is not
+    ``YYYY-MM-DD HH:MM:SS``, a frequency that is not an RFC 2445 rule, retentions out of range."""
+    problems: list[str] = []
+    if not props.schedule_name.strip():
+        problems.append("the name must not be empty")
+    if not props.rules:
+        problems.append("a schedule needs at least one rule (without one it takes no snapshots)")
+    names = [rule.name for rule in props.rules]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"rule name '{name}' is used twice")
+    for rule in props.rules:
+        try:
+            if parse_start(rule.start) != rule.start:
+                raise ValueError(f"start {rule.start!r} must be written YYYY-MM-DD HH:MM:SS")
+        except ValueError as exc:
+            problems.append(f"rule '{rule.name}': {exc}")
+        problem = frequency_problem(rule.frequency)
+        if problem:
+            problems.append(f"rule '{rule.name}': frequency {rule.frequency!r}: {problem}")
+        if rule.local_retention_seconds < 1:
+            problems.append(f"rule '{rule.name}': local retention must be at least 1 second")
+        if rule.remote_retention_seconds is not None and rule.remote_retention_seconds < 0:
+            problems.append(f"rule '{rule.name}': remote retention must not be negative")
+    if problems:
+        raise InputError(
+            Issue(Location(props.name), f"snapshot schedule '{props.name}': {p}") for p in problems
+        )
 
 
 @dataclass(frozen=True)
@@ -93,6 +164,8 @@ class VmPlan:
     nics: list[NicPlan]
     boot_devices: list[tuple[DeviceKind, str]] | None
     """The boot order (disks by name, then NICs by key); None: no ``hypercore_vm_boot_order``."""
+    snapshot_schedule: str | None
+    """The schedule (by name) whose id goes into ``snapshot_schedule_uuid``; None: no schedule."""
     power_state: str
     depends_on: list[tuple[DeviceKind, str]]
     """What the power state depends on within the VM, in this order (other VMs are the caller's)."""
@@ -100,10 +173,16 @@ class VmPlan:
     disk_sizes: dict[str, DiskSize] = field(default_factory=dict)
 
 
-def plan_vm(id: str, props: VirtualMachineProps, images: Mapping[str, DiskImageProps]) -> VmPlan:
-    """The resources of the VM with construct id ``id``; ``images`` maps the names disks use to their props.
-    Raises InputError for props the provider cannot express, before deciding anything."""
-    validate_vm(props, images)
+def plan_vm(
+    id: str,
+    props: VirtualMachineProps,
+    images: Mapping[str, DiskImageProps],
+    schedules: Mapping[str, SnapshotScheduleProps] | None = None,
+) -> VmPlan:
+    """The resources of the VM with construct id ``id``; ``images`` maps the names disks use to their props,
+    ``schedules`` the names of snapshot schedules. Raises InputError for props the provider cannot express,
+    before deciding anything."""
+    validate_vm(props, images, schedules or {})
     base = logical_id(id)
     clone = None
     # An adopted VM exists already: the provider's read never sets clone, so a clone block would plan a
@@ -127,11 +206,14 @@ def plan_vm(id: str, props: VirtualMachineProps, images: Mapping[str, DiskImageP
         logical_id=base,
         attributes=attributes,
         clone=clone,
-        # A manifest has no snapshot schedule; an adopted VM keeps the one it has.
-        lifecycle={"ignore_changes": ["snapshot_schedule_uuid"]} if props.adopted else None,
+        # An adopted VM keeps the snapshot schedule it has, unless the manifest gives it one.
+        lifecycle={"ignore_changes": ["snapshot_schedule_uuid"]}
+        if props.adopted and props.snapshot_schedule is None
+        else None,
         disks=[],
         nics=[],
         boot_devices=None,
+        snapshot_schedule=props.snapshot_schedule,
         power_state=POWER_STATES[props.power_state],
         depends_on=[],
     )
@@ -168,8 +250,9 @@ def _plan_disk(
     if disk.type == "ide_cdrom":
         if image is not None:
             image_attribute = "iso_uuid"
-        if disk.adopted:
-            lifecycle["ignore_changes"] = ["flash_priority", "size"]
+        # A CD-ROM has no size in a manifest, but the provider reads one back (its ISO's, 0 when empty) into
+        # the optional, non-computed `size`: without this, every plan after a deploy would "update" it to null.
+        lifecycle["ignore_changes"] = ["flash_priority", "size"] if disk.adopted else ["size"]
     elif disk.adopted and disk.capacity_bytes is not None:
         # Exactly what the provider reads back for the disk's capacity, so importing plans no resize.
         exact = disk.capacity_bytes / 1000 / 1000 / 1000
@@ -248,10 +331,16 @@ def _nic_keys(nics: Sequence[NicProps]) -> list[tuple[str, NicProps]]:
     return list(zip(nic_keys(n.key or n.network for n in nics), nics, strict=True))
 
 
-def validate_vm(props: VirtualMachineProps, images: Mapping[str, DiskImageProps]) -> None:
+def validate_vm(
+    props: VirtualMachineProps,
+    images: Mapping[str, DiskImageProps],
+    schedules: Mapping[str, SnapshotScheduleProps] | None = None,
+) -> None:
     """Reject props the provider cannot express, all problems at once, before any resource exists."""
     where = props.source or Location(props.name)
     problems: list[str] = []
+    if props.snapshot_schedule is not None and props.snapshot_schedule not in (schedules or {}):
+        problems.append(f"uses unknown snapshot schedule '{props.snapshot_schedule}'")
     if props.cpu < 1:
         problems.append(f"cpu must be at least 1, got {props.cpu}")
     if props.memory_bytes <= 0 or props.memory_bytes % (1024 * 1024):
@@ -332,6 +421,14 @@ def template_logical_id(machine_type: str) -> str:
 def plan_application(props: ApplicationProps) -> ApplicationPlan:
     """Validate an application and order its VMs; raise InputError listing every problem."""
     validate_application(props)
+    problems: list[Issue] = []
+    for schedule in props.snapshot_schedules:
+        try:
+            validate_schedule(schedule)
+        except InputError as exc:
+            problems.extend(exc.issues)
+    if problems:
+        raise InputError(problems)
     secrets = [
         SecretPlan(
             name=name,
@@ -408,6 +505,21 @@ def validate_application(props: ApplicationProps) -> None:
                 )
             )
         seen[key] = vm
+    schedules: dict[str, str] = {}
+    for schedule in props.snapshot_schedules:
+        for key in (f"address {logical_id(schedule.name)}", f"construct id {construct_id(schedule.name)}"):
+            if key in schedules:
+                issues.append(
+                    Issue(
+                        Location(props.name),
+                        f"snapshot schedule names '{schedules[key]}' and '{schedule.name}' of application "
+                        f"'{props.name}' have the same {key}",
+                        "rename one of them",
+                    )
+                )
+                break
+        for key in (f"address {logical_id(schedule.name)}", f"construct id {construct_id(schedule.name)}"):
+            schedules.setdefault(key, schedule.name)
     issues += _construct_id_clashes(props)
     if issues:
         raise InputError(issues)
@@ -422,6 +534,8 @@ def _construct_id_clashes(props: ApplicationProps) -> list[Issue]:
         (f"image '{i.name}'", i.name, None) for i in props.images
     ]
     children += [(f"VM '{vm.name}'", vm.name, vm.source) for vm in props.vms]
+    if props.snapshot_schedules:
+        children.append(("its snapshot schedules", SCHEDULES_CONSTRUCT_ID, None))
     for what, name, where in children:
         key = construct_id(name)
         if key in owners:

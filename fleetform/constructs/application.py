@@ -7,9 +7,15 @@ from dataclasses import replace
 from constructs import Construct
 
 from fleetform._cdktf import TerraformVariable
-from fleetform.constructs._plan import plan_application, template_construct_id, template_logical_id
+from fleetform.constructs._plan import (
+    SCHEDULES_CONSTRUCT_ID,
+    plan_application,
+    template_construct_id,
+    template_logical_id,
+)
 from fleetform.constructs.image import DiskImage
 from fleetform.constructs.props import ApplicationProps
+from fleetform.constructs.schedule import SnapshotSchedule
 from fleetform.constructs.vm import VirtualMachine
 from fleetform.errors import Issue
 from providers.hypercore.data_hypercore_vms import DataHypercoreVms
@@ -33,12 +39,15 @@ class Application(Construct):
                                      disks=[DiskProps(name="os", image="ubuntu", capacity_bytes=20 * 1024**3,
                                                       boot=1)])]))
 
-    Terraform addresses are the image and VM names, not prefixed by this construct's id, and the template
-    look-ups and secret variables have stack-wide names (``template-<machine type>``, ``secret_<name>``).
-    One application per stack is what fleetform synthesizes; two in one stack must not share image or VM
-    names, and must name the same template VM for a machine type (the later look-up would replace the
-    earlier one). ``images``, ``vms`` and ``templates`` hold the child constructs by name; ``warnings`` the
-    disk sizes that had to be rounded. Invalid props raise :class:`fleetform.errors.InputError`.
+    Terraform addresses are the image, snapshot schedule and VM names, not prefixed by this construct's id, and
+    the template look-ups and secret variables have stack-wide names (``template-<machine type>``,
+    ``secret_<name>``). A VM whose ``snapshot_schedule`` names one of ``props.snapshot_schedules`` attaches to
+    it (``hypercore_vm.snapshot_schedule_uuid``); the schedules sit in a child construct ``SnapshotSchedules``.
+    One application per stack is what fleetform synthesizes; two in one stack must not share image, schedule or
+    VM names, and must name the same template VM for a machine type (the later look-up would replace the
+    earlier one). ``images``, ``snapshot_schedules``, ``vms`` and ``templates`` hold the child constructs by
+    name; ``warnings`` the disk sizes that had to be rounded. Invalid props raise
+    :class:`fleetform.errors.InputError`.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: ApplicationProps) -> None:
@@ -48,6 +57,13 @@ class Application(Construct):
         self.images: dict[str, DiskImage] = {}
         for image in props.images:
             self.images[image.name] = DiskImage(self, image.name, props=image)
+        self.snapshot_schedules: dict[str, SnapshotSchedule] = {}
+        if props.snapshot_schedules:
+            holder = Construct(self, SCHEDULES_CONSTRUCT_ID)
+            for schedule in props.snapshot_schedules:
+                self.snapshot_schedules[schedule.name] = SnapshotSchedule(
+                    holder, schedule.name, props=schedule
+                )
         self.templates: dict[str, DataHypercoreVms] = {}
         self.vms: dict[str, VirtualMachine] = {}
         self.warnings: list[Issue] = []
@@ -62,7 +78,14 @@ class Application(Construct):
         for vm, machine_type in plan.vms:
             vm_props = vm if machine_type is None else replace(vm, template=self._template(machine_type))
             after = [self.vms[name] for name in vm.start_after]
-            machine = VirtualMachine(self, vm.name, props=vm_props, images=self.images, start_after=after)
+            machine = VirtualMachine(
+                self,
+                vm.name,
+                props=vm_props,
+                images=self.images,
+                start_after=after,
+                snapshot_schedules=self.snapshot_schedules,
+            )
             self.vms[vm.name] = machine
             self.warnings.extend(machine.warnings)
 

@@ -42,6 +42,42 @@ class DiskImageProps:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SnapshotRuleProps:
+    """One rule of a snapshot schedule: from when, how often, and how long snapshots are kept."""
+
+    name: str
+    """Rule name, unique within the schedule."""
+    start: str
+    """When the rule starts, in the cluster's local time, ``YYYY-MM-DD HH:MM:SS``."""
+    frequency: str
+    """An RFC 2445 recurrence rule in upper case, e.g. ``FREQ=DAILY;INTERVAL=1``."""
+    local_retention_seconds: int
+    """How long each snapshot is kept on the cluster, in seconds (at least 1)."""
+    remote_retention_seconds: int | None = None
+    """How long a replicated snapshot is kept on the remote cluster, in seconds. Default: the local retention
+    (sent explicitly: the provider's own default is 0, although its documentation says "same as local")."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnapshotScheduleProps:
+    """A HyperCore snapshot schedule (``hypercore_vm_snapshot_schedule``) that VMs attach to."""
+
+    name: str
+    """Short name: VMs refer to the schedule by it (``VirtualMachineProps.snapshot_schedule``). An ``Application``
+    also uses it for the Terraform address (``hypercore_vm_snapshot_schedule.<name>``); a ``SnapshotSchedule``
+    created directly takes its address from its construct id."""
+    rules: Sequence[SnapshotRuleProps]
+    """When snapshots are taken; at least one rule."""
+    cluster_name: str | None = None
+    """The schedule's name on the cluster. Default: ``name``."""
+
+    @property
+    def schedule_name(self) -> str:
+        """The name the schedule gets on the cluster."""
+        return self.cluster_name or self.name
+
+
+@dataclass(frozen=True, kw_only=True)
 class DiskProps:
     """One storage device of a VM."""
 
@@ -126,13 +162,18 @@ class VirtualMachineProps:
     start_after: Sequence[str] = ()
     """Names of VMs of the same application that must be powered on before this one (its power-state
     resource depends on theirs). Default: none."""
+    snapshot_schedule: str | None = None
+    """Name of the snapshot schedule that takes this VM's automatic snapshots: one of the application's
+    ``snapshot_schedules``, or a key of the ``snapshot_schedules`` mapping given to a ``VirtualMachine`` created
+    directly. Default: none (``snapshot_schedule_uuid`` is left out, which the provider reads as ``""``: no
+    schedule)."""
     protect_data: bool = True
     """Fail any plan that destroys or replaces this VM's data disks (disks without ``boot``), with Terraform's
     ``prevent_destroy``. Default: ``True``."""
     adopted: bool = False
     """The VM already exists on the cluster (``fleetform import``) and is imported, never created: no clone
     (so no ``template`` and no cloud-init), a boot order only when a disk has a ``boot`` index, and its
-    snapshot schedule left as it is. Default: ``False``."""
+    snapshot schedule left as it is unless ``snapshot_schedule`` names one. Default: ``False``."""
     source: Location | None = None
     """Where this VM was declared, for error messages. Default: unknown."""
 
@@ -147,6 +188,8 @@ class ApplicationProps:
     """Images shared by the VMs. Default: none."""
     vms: Sequence[VirtualMachineProps] = ()
     """The VMs. Default: none."""
+    snapshot_schedules: Sequence[SnapshotScheduleProps] = ()
+    """Snapshot schedules the VMs attach to by name. Default: none."""
     templates: dict[str, str] = field(default_factory=dict)
     """machine_type -> name of the template VM to clone, looked up on the cluster by name with the
     ``hypercore_vms`` data source (``data.hypercore_vms.template-<machine_type>``, one per machine type in

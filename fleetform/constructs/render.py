@@ -18,15 +18,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fleetform.constructs._plan import (
+    SCHEDULES_CONSTRUCT_ID,
     VmPlan,
     construct_id,
     plan_application,
     plan_image,
+    plan_schedule,
     plan_vm,
     template_construct_id,
     template_logical_id,
 )
-from fleetform.constructs.props import ApplicationProps, DiskImageProps
+from fleetform.constructs.props import ApplicationProps, DiskImageProps, SnapshotScheduleProps
 from fleetform.errors import Issue
 
 _VM = "hypercore_vm"
@@ -61,6 +63,12 @@ def render_application(props: ApplicationProps, path: str) -> Rendered:
             image_plan.type, image_plan.logical_id, (image.name, "Resource"), dict(image_plan.attributes)
         )
         images[image.name] = (image, f"{image_plan.type}.{image_plan.logical_id}")
+    schedules: dict[str, tuple[SnapshotScheduleProps, str]] = {}
+    for schedule in props.snapshot_schedules:
+        schedule_plan = plan_schedule(schedule.name, schedule)
+        ids = (SCHEDULES_CONSTRUCT_ID, schedule.name, "Resource")
+        out.resource(schedule_plan.type, schedule_plan.logical_id, ids, dict(schedule_plan.attributes))
+        schedules[schedule.name] = (schedule, f"{schedule_plan.type}.{schedule_plan.logical_id}")
     for secret in plan.secrets:
         attrs = {"description": secret.description, "sensitive": True, "type": "string"}
         _merge(out.rendered.fragment, {"variable": {secret.variable: attrs}})
@@ -80,22 +88,34 @@ def render_application(props: ApplicationProps, path: str) -> Rendered:
                 )
             reference = f"${{data.{_TEMPLATES}.{template_logical_id(machine_type)}.vms[0].uuid}}"
             vm = replace(vm, template=reference)
-        vm_plan = plan_vm(vm.name, vm, {name: image for name, (image, _) in images.items()})
+        vm_plan = plan_vm(
+            vm.name,
+            vm,
+            {name: image for name, (image, _) in images.items()},
+            {name: schedule for name, (schedule, _) in schedules.items()},
+        )
         # As VirtualMachine(start_after=...): the VMs it waits for, by name.
         waits = sorted((by_name[name] for name in vm.start_after), key=lambda other: other.name)
         after = [power_states[other.name] for other in waits]
-        power_states[vm.name] = _render_vm(out, vm.name, vm_plan, images, after)
+        power_states[vm.name] = _render_vm(out, vm.name, vm_plan, images, after, schedules)
         out.rendered.warnings.extend(vm_plan.warnings)
     return out.rendered
 
 
 def _render_vm(
-    out: _Writer, id: str, plan: VmPlan, images: Mapping[str, tuple[DiskImageProps, str]], after: list[str]
+    out: _Writer,
+    id: str,
+    plan: VmPlan,
+    images: Mapping[str, tuple[DiskImageProps, str]],
+    after: list[str],
+    schedules: Mapping[str, tuple[SnapshotScheduleProps, str]],
 ) -> str:
     """Write one VM's resources; the address of its power state."""
     base = plan.logical_id
     vm_id = f"${{{_VM}.{base}.id}}"
     attrs: dict[str, Any] = {**plan.attributes, "affinity_strategy": {}}
+    if plan.snapshot_schedule is not None:
+        attrs["snapshot_schedule_uuid"] = f"${{{schedules[plan.snapshot_schedule][1]}.id}}"
     if plan.clone is not None:
         attrs["clone"] = dict(plan.clone)
     if plan.lifecycle is not None:

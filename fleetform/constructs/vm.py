@@ -13,6 +13,7 @@ from fleetform.constructs._plan import plan_vm
 from fleetform.constructs._units import DiskSize
 from fleetform.constructs.image import DiskImage
 from fleetform.constructs.props import VirtualMachineProps
+from fleetform.constructs.schedule import SnapshotSchedule
 from fleetform.errors import Issue
 from providers.hypercore.disk import Disk
 from providers.hypercore.nic import Nic
@@ -38,7 +39,9 @@ class VirtualMachine(Construct):
         VirtualMachine(stack, "jumphost", props=VirtualMachineProps(
             name="jumphost", cpu=1, memory_bytes=2 * 1024**3, template=golden.vms.get(0).uuid))
 
-    ``images`` maps the names that ``DiskProps.image`` uses to ``DiskImage`` constructs (default: none).
+    ``images`` maps the names that ``DiskProps.image`` uses to ``DiskImage`` constructs (default: none);
+    ``snapshot_schedules`` the names ``props.snapshot_schedule`` may use to ``SnapshotSchedule`` constructs
+    (default: none).
     ``start_after`` lists VMs this one powers on after (default: none). Invalid props raise
     :class:`fleetform.errors.InputError` listing every problem, before any resource is created.
     """
@@ -51,14 +54,23 @@ class VirtualMachine(Construct):
         props: VirtualMachineProps,
         images: Mapping[str, DiskImage] | None = None,
         start_after: Sequence[VirtualMachine] = (),
+        snapshot_schedules: Mapping[str, SnapshotSchedule] | None = None,
     ) -> None:
         images = images or {}
-        plan = plan_vm(id, props, {name: image.props for name, image in images.items()})
+        schedules = snapshot_schedules or {}
+        plan = plan_vm(
+            id,
+            props,
+            {name: image.props for name, image in images.items()},
+            {name: schedule.props for name, schedule in schedules.items()},
+        )
         super().__init__(scope, id)
         self.props = props
         self.warnings: list[Issue] = plan.warnings
         self.disk_sizes: dict[str, DiskSize] = plan.disk_sizes
 
+        if plan.snapshot_schedule is not None:
+            plan.attributes["snapshot_schedule_uuid"] = schedules[plan.snapshot_schedule].uuid
         self.resource = Vm(
             self,
             "Resource",

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from fleetform.addresses import logical_id, nic_keys
 from fleetform.hypercore.models import NetDevice, VirDomain
+from fleetform.hypercore.system_drives import DESCRIPTION, system_drive, user_devices
 
 MIB = 1024 * 1024
 DEFAULT_TIERING = 8  # the provider's default flash_priority 4
@@ -274,7 +275,14 @@ def _tags(value: Any, notes: list[str]) -> list[str]:
 def _disks(vm: VirDomain, notes: list[str]) -> list[ImportedDisk]:
     disks: list[ImportedDisk] = []
     seen: set[tuple[str, int]] = set()
-    for device in sorted(vm.block_devs, key=lambda d: (d.type != "VIRTIO_DISK", d.type, d.slot, d.uuid)):
+    for device in vm.block_devs:
+        kind = system_drive(device)
+        if kind is not None:
+            notes.append(
+                f"{DESCRIPTION[kind]} (IDE slot {device.slot}, '{device.name or device.path}') stays on the VM "
+                "outside the manifest: HyperCore attached it, no manifest declares it"
+            )
+    for device in sorted(user_devices(vm), key=lambda d: (d.type != "VIRTIO_DISK", d.type, d.slot, d.uuid)):
         if device.type in FIRMWARE_TYPES:
             continue  # part of the machine type
         if device.type not in DISK_TYPES:
@@ -380,12 +388,23 @@ def _boot_order(
         index = {uuid: position + 1 for position, uuid in enumerate(order[:leading])}
         return [_with_boot(disk, index.get(disk.uuid)) for disk in disks]
     names = {disk.uuid: disk.name for disk in disks} | {nic.uuid: f"NIC {nic.network}" for nic in nics}
+    names |= _system_drive_names(vm)
     shown = ", ".join(names.get(uuid, "an unmanaged device") for uuid in order)
     notes.append(
         f"boot order [{shown}] is left on the VM as it is, unmanaged: a manifest orders boot disks, then "
         "every NIC by network name"
     )
     return disks
+
+
+def _system_drive_names(vm: VirDomain) -> dict[str, str]:
+    """UUID -> how a note names each of HyperCore's own drives of ``vm``."""
+    found = {}
+    for device in vm.block_devs:
+        kind = system_drive(device)
+        if kind is not None:
+            found[device.uuid] = DESCRIPTION[kind]
+    return found
 
 
 def _with_boot(disk: ImportedDisk, boot: int | None) -> ImportedDisk:
@@ -403,7 +422,8 @@ def _with_boot(disk: ImportedDisk, boot: int | None) -> ImportedDisk:
 def _kept_as_is(vm: VirDomain, notes: list[str]) -> None:
     if vm.snapshot_schedule_uuid:
         notes.append(
-            f"snapshot schedule {vm.snapshot_schedule_uuid} is kept as is; fleetform does not manage it"
+            f"snapshot schedule {vm.snapshot_schedule_uuid} is kept as is; fleetform does not manage it (an "
+            "x-fleetform snapshot_schedule on this VM would attach it to one of the application's instead)"
         )
     affinity = vm.affinity_strategy
     if affinity.strict_affinity or affinity.preferred_node_uuid or affinity.backup_node_uuid:

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from fleetform.manifest.schedule import frequency_problem, parse_duration, parse_start
 from fleetform.manifest.units import MiB, format_size, parse_size
 from fleetform.yamlsrc import NodePath, did_you_mean, field_error
 
@@ -35,6 +36,15 @@ _SIZE_SCHEMA = {
         {"type": "string", "pattern": SIZE_PATTERN},
     ]
 }
+# What parse_duration accepts, for editors (the exact units are checked by fleetform validate).
+DURATION_PATTERN = r"^\s*\d+\s*[A-Za-z]*\s*$"
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": DURATION_PATTERN},
+    ]
+}
+_START_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"}
 
 
 # --- field validators ------------------------------------------------------------------------------
@@ -62,6 +72,36 @@ def _whole_mib(value: int) -> int:
         raise field_error(
             f"{value} bytes is not a whole number of MiB; HyperCore sets memory in MiB",
             f"use {suggestions}",
+        )
+    return value
+
+
+def _duration(value: Any) -> int:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise field_error(str(exc)) from None
+
+
+def _positive_duration(value: int) -> int:
+    if value <= 0:
+        raise field_error("a retention must be longer than 0 seconds", "e.g. 7d")
+    return value
+
+
+def _start(value: Any) -> str:
+    try:
+        return parse_start(value)
+    except ValueError as exc:
+        raise field_error(str(exc), 'e.g. start: "2025-01-01 02:00:00" (2 a.m. cluster time)') from None
+
+
+def _frequency(value: str) -> str:
+    problem = frequency_problem(value)
+    if problem:
+        raise field_error(
+            f"frequency {value!r} is not an RFC 2445 recurrence rule: {problem}",
+            "e.g. FREQ=DAILY;INTERVAL=1 (nightly), FREQ=HOURLY;INTERVAL=4, FREQ=WEEKLY;BYDAY=SU",
         )
     return value
 
@@ -118,6 +158,15 @@ Memory = Annotated[
     WithJsonSchema(_SIZE_SCHEMA, mode="validation"),
 ]
 Name = Annotated[str, Field(strict=True), AfterValidator(_not_blank)]
+Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA, mode="validation")]
+Retention = Annotated[
+    int,
+    BeforeValidator(_duration),
+    AfterValidator(_positive_duration),
+    WithJsonSchema(_DURATION_SCHEMA, mode="validation"),
+]
+Start = Annotated[str, BeforeValidator(_start), WithJsonSchema(_START_SCHEMA, mode="validation")]
+Frequency = Annotated[str, Field(strict=True), AfterValidator(_frequency)]
 Tag = Annotated[str, Field(strict=True), AfterValidator(_tag)]
 Label = Annotated[str, Field(strict=True), AfterValidator(_label)]
 Url = Annotated[str, Field(strict=True), AfterValidator(_url)]
@@ -273,6 +322,13 @@ class FleetformSettings(_Model):
         description="Let a plan destroy or replace this VM's data disks (disks without `boot`). Default: "
         "false: such a plan fails.",
     )
+    snapshot_schedule: Name | Literal[False] | None = Field(
+        default=None,
+        description="The snapshot schedule (a name under the top-level `x-fleetform.snapshot_schedules`) "
+        "that takes this VM's automatic snapshots, or `false` for none. Default: the application's "
+        "`x-fleetform.snapshot_schedule`, if any.",
+        examples=["nightly"],
+    )
 
 
 class VirDomain(_Model):
@@ -288,13 +344,69 @@ class VirDomain(_Model):
     fleetform: FleetformSettings | None = Field(
         default=None,
         alias="x-fleetform",
-        description="fleetform's extension key: replicas, startup order, data protection. Default: none.",
+        description="fleetform's extension key: replicas, startup order, data protection, snapshot schedule. "
+        "Default: none.",
     )
 
     @property
     def settings(self) -> FleetformSettings:
         """The VM's fleetform settings (defaults when the manifest gives none)."""
         return self.fleetform or FleetformSettings()
+
+
+class SnapshotRule(_Model):
+    """When a snapshot schedule takes snapshots, and how long they are kept."""
+
+    name: Name = Field(description="Rule name, unique within the schedule.", examples=["nightly"])
+    start: Start = Field(
+        description="When the rule starts, in the cluster's local time: `YYYY-MM-DD HH:MM:SS` (quote it). "
+        "The time of day is when each snapshot is taken.",
+        examples=["2025-01-01 02:00:00"],
+    )
+    frequency: Frequency = Field(
+        description="How often, as an RFC 2445 recurrence rule in upper case: `FREQ=DAILY;INTERVAL=1` "
+        "(nightly), `FREQ=HOURLY;INTERVAL=4`, `FREQ=WEEKLY;BYDAY=SU`.",
+        examples=["FREQ=DAILY;INTERVAL=1"],
+    )
+    local_retention: Retention = Field(
+        description="How long each snapshot is kept on this cluster: seconds, or a number with a unit "
+        "(`s`, `min`, `h`, `d`, `w`), e.g. `7d`.",
+        examples=["7d"],
+    )
+    remote_retention: Duration | None = Field(
+        default=None,
+        description="How long a replicated snapshot is kept on the remote cluster, in the same units. "
+        "Default: the local retention (as the provider documents it; fleetform sends it explicitly).",
+        examples=["30d"],
+    )
+
+
+class SnapshotSchedule(_Model):
+    """A HyperCore snapshot schedule of the application, named `<application>-<name>` on the cluster."""
+
+    name: Name = Field(
+        description="Schedule name that VMs refer to in `x-fleetform.snapshot_schedule`.",
+        examples=["nightly"],
+    )
+    rules: list[SnapshotRule] = Field(
+        min_length=1, description="When snapshots are taken; at least one rule."
+    )
+
+
+class ApplicationSettings(_Model):
+    """fleetform's own settings for the whole application, under the top-level extension key ``x-fleetform``
+    (not part of Fleet Manager's format)."""
+
+    snapshot_schedules: list[SnapshotSchedule] = Field(
+        default_factory=list,
+        description="Snapshot schedules the application's VMs can use. Default: none.",
+    )
+    snapshot_schedule: Name | None = Field(
+        default=None,
+        description="The schedule every VM uses unless its own `x-fleetform.snapshot_schedule` says "
+        "otherwise. Default: none.",
+        examples=["nightly"],
+    )
 
 
 class ApplicationSpec(_Model):
@@ -317,6 +429,23 @@ class Application(_Model):
     )
     metadata: Metadata = Field(description="The application's name and labels.")
     spec: ApplicationSpec = Field(description="The application's assets and VMs.")
+    fleetform: ApplicationSettings | None = Field(
+        default=None,
+        alias="x-fleetform",
+        description="fleetform's extension key for the whole application: snapshot schedules. Default: none.",
+    )
+
+    @property
+    def settings(self) -> ApplicationSettings:
+        """The application's fleetform settings (defaults when the manifest gives none)."""
+        return self.fleetform or ApplicationSettings()
+
+    def snapshot_schedule_of(self, vm: VirDomain) -> str | None:
+        """The name of the snapshot schedule ``vm`` uses (its own, else the application's), or None."""
+        own = vm.settings.snapshot_schedule
+        if own is False:
+            return None
+        return own if own is not None else self.settings.snapshot_schedule
 
 
 # --- cross-field checks ----------------------------------------------------------------------------
@@ -368,6 +497,7 @@ def check_application(app: Application) -> list[Finding]:
             vm_names[vm.name] = index
         findings.extend(_check_devices(vm, at, assets, used))
 
+    findings.extend(_check_schedules(app))
     for name, (index, _) in assets.items():
         if name not in used:
             findings.append(
@@ -455,6 +585,76 @@ def _check_devices(
                     f"'{vm.spec.storage_devices[devices[0]].name}' in VM '{vm.name}'",
                     "give each boot device its own index: 1 boots first, then 2, ...",
                     first=(*at, "spec", "storage_devices", devices[0], "boot"),
+                )
+            )
+    return findings
+
+
+def _check_schedules(app: Application) -> list[Finding]:
+    """Schedule and rule names are unique, VMs name schedules that exist, and every schedule is used."""
+    findings: list[Finding] = []
+    at: NodePath = ("x-fleetform", "snapshot_schedules")
+    schedules: dict[str, int] = {}
+    for index, schedule in enumerate(app.settings.snapshot_schedules):
+        if schedule.name in schedules:
+            findings.append(
+                Finding(
+                    (*at, index, "name"),
+                    f"duplicate snapshot schedule name '{schedule.name}'",
+                    "rename one of them",
+                    first=(*at, schedules[schedule.name], "name"),
+                )
+            )
+        else:
+            schedules[schedule.name] = index
+        rules: dict[str, int] = {}
+        for r, rule in enumerate(schedule.rules):
+            if rule.name in rules:
+                findings.append(
+                    Finding(
+                        (*at, index, "rules", r, "name"),
+                        f"duplicate rule name '{rule.name}' in snapshot schedule '{schedule.name}'",
+                        "rename one of them",
+                        first=(*at, index, "rules", rules[rule.name], "name"),
+                    )
+                )
+            else:
+                rules[rule.name] = r
+
+    def unknown(name: str, path: NodePath) -> Finding:
+        message = f"snapshot schedule '{name}' is not defined"
+        guess = did_you_mean(name, schedules)
+        if guess:
+            message += f"; did you mean '{guess}'?"
+        hint = (
+            f"defined schedules: {', '.join(schedules)}"
+            if schedules
+            else "define it under the top-level x-fleetform: snapshot_schedules:"
+        )
+        return Finding(path, message, hint)
+
+    default = app.settings.snapshot_schedule
+    if default is not None and default not in schedules:
+        findings.append(unknown(default, ("x-fleetform", "snapshot_schedule")))
+    used: set[str] = set()
+    for index, vm in enumerate(app.spec.resources):
+        own = vm.settings.snapshot_schedule
+        if isinstance(own, str) and own not in schedules:
+            findings.append(unknown(own, ("spec", "resources", index, "x-fleetform", "snapshot_schedule")))
+        chosen = app.snapshot_schedule_of(vm)
+        if chosen is not None:
+            used.add(chosen)
+    for name, index in schedules.items():
+        if name not in used:
+            findings.append(
+                Finding(
+                    (*at, index, "name"),
+                    f"snapshot schedule '{name}' is used by no VM; it would be created for nothing",
+                    "set x-fleetform: {snapshot_schedule: "
+                    + name
+                    + "} on a VM, or for the whole application "
+                    "at the top level, or remove it",
+                    severity="warning",
                 )
             )
     return findings

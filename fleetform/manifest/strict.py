@@ -85,6 +85,17 @@ class _Checker:
         self.add(path, f"{what} '{value}' {reason}", hint)
 
     def run(self) -> None:
+        if "x-fleetform" in self.raw:
+            self.issues.append(
+                Issue(
+                    self.doc.locate_key(("x-fleetform",)),
+                    _PREFIX
+                    + "'x-fleetform' is fleetform's extension key; the published schema allows no keys "
+                    "besides type, version, metadata and spec at the top, so Fleet Manager may reject it",
+                    "remove it from files that Fleet Manager must read",
+                    severity="warning",
+                )
+            )
         metadata = self.raw["metadata"]
         self.name(("metadata", "name"), "application name", metadata["name"], APP_NAME, 255)
         for i, label in enumerate(metadata.get("labels") or []):

@@ -22,6 +22,8 @@ source_virtual_disk_id
                                         ``power-on``           destroying the resource shuts it down too
 ``hypercore_virtual_disk`` name,        ``ignored``            the uploaded image stays as it is
 source_url
+``hypercore_vm_snapshot_schedule``     ``in-place``           patched; a VM whose ``snapshot_schedule_uuid``
+name, rules                                                    becomes ``""`` is detached from its schedule
 ``hypercore_vm`` replace or delete      ``replace`` /          HyperCore deletes a VM *with its disks*; disks
                                         ``destroy``            whose ``vm_uuid`` follows a replaced VM show as
                                                                updates but are lost (``lost-with-vm``)
@@ -78,6 +80,7 @@ BOOT_ORDER = "hypercore_vm_boot_order"
 POWER_STATE = "hypercore_vm_power_state"
 VIRTUAL_DISK = "hypercore_virtual_disk"
 ISO = "hypercore_iso"
+SNAPSHOT_SCHEDULE = "hypercore_vm_snapshot_schedule"
 VM_PART_TYPES = (VM, BOOT_ORDER, POWER_STATE)
 DEVICE_TYPES = (DISK, NIC)
 _OFF_STATES = ("SHUTOFF", "PAUSED")
@@ -138,6 +141,10 @@ def attribute_effect(rc: ResourceChange, path: tuple[str | int, ...]) -> Attribu
             )
         if head in ("clone", "import"):
             return AttributeEffect("ignored", rebuild_hint(rc.address))
+        if head == "snapshot_schedule_uuid" and after == "":
+            return AttributeEffect(
+                "in-place", "detached from its snapshot schedule: no more automatic snapshots"
+            )
         return AttributeEffect("in-place")
     if rc.type == DISK:
         if (

@@ -62,18 +62,28 @@ _LABELS = {
     "state": "power",
     "vlan": "VLAN",
     "vm_uuid": "VM",
+    "snapshot_schedule_uuid": "snapshot schedule",
 }
 _TEXT_ATTRIBUTES = ("clone.user_data", "clone.meta_data")
 _TYPE_ORDER = {hc.VM: 0, hc.DISK: 1, hc.NIC: 2, hc.BOOT_ORDER: 3, hc.POWER_STATE: 4}
 # What a created or destroyed resource shows: its defining attributes, in this order.
 _SUMMARY: dict[str, tuple[str, ...]] = {
-    hc.VM: ("vcpu", "memory", "tags", "clone.source_vm_uuid", "clone.user_data", "clone.meta_data"),
+    hc.VM: (
+        "vcpu",
+        "memory",
+        "tags",
+        "snapshot_schedule_uuid",
+        "clone.source_vm_uuid",
+        "clone.user_data",
+        "clone.meta_data",
+    ),
     hc.DISK: ("type", "size", "source_virtual_disk_id", "iso_uuid"),
     hc.NIC: ("vlan", "type"),
     hc.BOOT_ORDER: ("boot_devices",),
     hc.POWER_STATE: ("state",),
     hc.VIRTUAL_DISK: ("name", "source_url"),
     hc.ISO: ("name", "source_url"),
+    hc.SNAPSHOT_SCHEDULE: ("name", "rules"),
 }
 
 
@@ -391,6 +401,8 @@ class _Context:
             return f"image {name}"
         if rtype == hc.ISO:
             return f"ISO {name}"
+        if rtype == hc.SNAPSHOT_SCHEDULE:
+            return f"snapshot schedule {name}"
         return address
 
     def _by_id(self, uuid: Any) -> str:
@@ -409,7 +421,7 @@ class _Context:
             if raw is None and not (side == "after" and fmt.marked(rc.after_unknown, path)):
                 continue
             text = self.show(rc, path, raw, side)
-            if path_text == "tags" and text == fmt.ABSENT:
+            if path_text in ("tags", "snapshot_schedule_uuid") and text == fmt.ABSENT:
                 continue
             if path_text in _TEXT_ATTRIBUTES and text not in (fmt.SENSITIVE, fmt.UNKNOWN):
                 text = f"({len(str(raw).splitlines())} lines)"
@@ -453,6 +465,8 @@ class _Context:
         if side == "after" and fmt.marked(rc.after_unknown, path):
             if path == ("boot_devices",):
                 return self._boot_devices_from_config(rc) or fmt.UNKNOWN
+            if path == ("snapshot_schedule_uuid",):
+                return self._snapshot_schedule_from_config(rc) or fmt.UNKNOWN
             return fmt.UNKNOWN
         head = str(path[0])
         text = ".".join(str(p) for p in path)
@@ -468,12 +482,20 @@ class _Context:
             return fmt.vlan(value, self.vlans)
         if head == "vm_uuid" or head in ("source_virtual_disk_id", "iso_uuid"):
             return self._by_id(value)
+        if rc.type == hc.VM and head == "snapshot_schedule_uuid":
+            return self._by_id(value) if value else fmt.ABSENT
+        if rc.type == hc.SNAPSHOT_SCHEDULE and head == "rules":
+            return fmt.snapshot_rules(value)
         if text == "clone.source_vm_uuid" and isinstance(value, str):
             name = self.plan.template_name(value)
             return f"{name} ({value[:8]})" if name else f"VM {value[:8]}"
         if head == "boot_devices" and isinstance(value, list):
             return " → ".join(self._by_id(v) for v in value) or fmt.ABSENT
         return fmt.plain(value)
+
+    def _snapshot_schedule_from_config(self, rc: ResourceChange) -> str:
+        refs = self.plan.references.get(rc.address, {}).get("snapshot_schedule_uuid")
+        return self.subject(refs[0]) if refs else ""
 
     def _boot_devices_from_config(self, rc: ResourceChange) -> str:
         refs = self.plan.references.get(rc.address, {}).get("boot_devices")

@@ -97,6 +97,42 @@ def tags(value: Any) -> str:
     return plain(value)
 
 
+_DURATIONS = ((7 * 86400, "week"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
+
+
+def duration(seconds: Any) -> str:
+    """Seconds in the largest unit that shows them exactly: ``7 days``, ``36 hours``, ``1 week``."""
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds != int(seconds):
+        return plain(seconds)
+    whole = int(seconds)
+    for size, unit in _DURATIONS:
+        if whole and whole % size == 0:
+            count = whole // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{whole} seconds"
+
+
+def snapshot_rules(rules: Any) -> str:
+    """A snapshot schedule's rules, one clause each: ``nightly: FREQ=DAILY;INTERVAL=1 from 2025-01-01
+    02:00:00, kept 7 days (remote 7 days)``."""
+    if not isinstance(rules, list):
+        return plain(rules)
+    shown = []
+    for rule in rules:
+        if not isinstance(rule, Mapping):
+            shown.append(plain(rule))
+            continue
+        local, remote = rule.get("local_retention_seconds"), rule.get("remote_retention_seconds")
+        kept = f"kept {duration(local)}"
+        if remote is not None:
+            kept += f" (remote {duration(remote)})" if remote else " (remote 0)"
+        shown.append(
+            f"{plain(rule.get('name'))}: {plain(rule.get('frequency'))} from {plain(rule.get('start_timestamp'))}, "
+            + kept
+        )
+    return "; ".join(shown) or ABSENT
+
+
 def plain(value: Any) -> str:
     """Any other value, short: strings as they are, null as ``(none)``, lists comma-joined."""
     if value is None:

@@ -3,25 +3,31 @@
 A resource module follows the framework scaffolding order: ``type_name`` and ``rules`` (Metadata, Schema),
 then ``create``, ``read``, ``update``, ``delete``, ``import_state``. Each mirrors the real provider's Go
 method; the helpers below reproduce the Go conversions it uses (``ValueString()`` of null is ``""``,
-``AnyToInteger64`` rounds floats, ``%v`` prints ``10`` not ``10.0``), because those conversions decide what
-reaches the cluster.
+``AnyToInteger64`` rounds floats, panics name the value as ``%v`` prints it), because those conversions
+decide what reaches the cluster and what a failure says.
+
+How the framework treats what a method leaves behind (``internal/fwserver``): a failed create saves nothing,
+unless the Go code set the state before adding its error (then Terraform keeps the object, tainted); a
+failed or empty update keeps the prior state; a failed delete keeps the object.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from tf.types import Unknown
 
-from fleetform.standin_provider.api import Api
 from fleetform.standin_provider.diagnostics import Call, Failure, crash
+from fleetform.standin_provider.gofmt import go_type, go_value
 from fleetform.standin_provider.planning import PlanRules
+from fleetform.standin_provider.rest import API, RestClient
+
+__all__ = ["API"]
 
 State = dict[str, Any]
-
-API = "/rest/v1"
 
 
 class _Operation:
@@ -29,18 +35,19 @@ class _Operation:
     integers: ClassVar[Mapping[str, int]] = {}
     """Attributes the framework types as Int32/Int64 (the schema JSON only says "number"), with their bits."""
 
-    def __init__(self, api: Api | None, call: Call):
-        self._api = api
+    def __init__(self, rest: RestClient | None, call: Call):
+        self._rest = rest
         self.call = call
 
     @property
-    def api(self) -> Api:
-        if self._api is None:
+    def rest(self) -> RestClient:
+        """``*r.client``: the provider's session."""
+        if self._rest is None:
             raise Failure(
                 "Unconfigured HTTP Client",
                 "Expected configured HTTP client. Please report this issue to the provider developers.",
             )
-        return self._api
+        return self._rest
 
 
 class Resource(_Operation):
@@ -101,26 +108,25 @@ def strings(value: Any) -> list[str]:
 
 # --- JSON values from the cluster (utils/helper.go) ---------------------------------------------------
 
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+
 
 def any_to_string(value: Any) -> str:
     if not isinstance(value, str):
-        raise crash(f"Unexpected variable where a string was expected: {value}")
+        raise crash(f"Unexpected variable where a string was expected: {go_value(value)}")
     return value
 
 
 def any_to_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise crash(f"Unexpected variable where an int64 was expected: {value} (type bool)")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(math.copysign(math.floor(abs(value) + 0.5), value))  # Go math.Round: half away from zero
-    if isinstance(value, str):
-        try:
-            return int(value, 10)
-        except ValueError:
-            pass
-    raise crash(f"Unexpected variable where an int64 was expected: {value} (type {type(value).__name__})")
+    """``AnyToInteger64``: floats round half away from zero, strings parse as base-10 integers."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number):  # math.Round: half away from zero
+            whole = math.trunc(number)
+            return whole + (int(math.copysign(1, number)) if abs(number - whole) >= 0.5 else 0)
+    if isinstance(value, str) and _GO_INT.fullmatch(value) and -(2**63) <= int(value) < 2**63:
+        return int(value)
+    raise crash(f"Unexpected variable where an int64 was expected: {go_value(value)} (type {go_type(value)})")
 
 
 def any_to_float(value: Any) -> float:
@@ -131,41 +137,53 @@ def any_to_float(value: Any) -> float:
             return float(value)
         except ValueError:
             pass
-    raise crash(f"Unexpected variable where an float64 was expected: {value} (type {type(value).__name__})")
+    raise crash(
+        f"Unexpected variable where an float64 was expected: {go_value(value)} (type {go_type(value)})"
+    )
 
 
 def any_to_bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise crash(f"Unexpected variable where an bool was expected: {value} (type {type(value).__name__})")
+        raise crash(
+            f"Unexpected variable where an bool was expected: {go_value(value)} (type {go_type(value)})"
+        )
+    return value
+
+
+def any_to_map(value: Any) -> dict[str, Any]:
+    """``AnyToMap``: its panic prints the failed conversion's zero value, always ``map[]``."""
+    if not isinstance(value, dict):
+        raise crash("Unexpected variable where a map[string]any was expected: map[]")
     return value
 
 
 def any_to_strings(value: Any) -> list[str]:
     if not isinstance(value, list):
-        raise crash(f"Unexpected variable where a []any was expected: {value}")
+        raise crash(f"Unexpected variable where a []any was expected: {go_value(value)}")
     return [any_to_string(item) for item in value]
 
 
 def any_to_records(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise crash(f"Unexpected variable where a []any was expected: {value}")
+    """``AnyToListOfMap``."""
+    if not isinstance(value, list):
+        raise crash(f"Unexpected variable where a []any was expected: {go_value(value)}")
+    for item in value:
+        if not isinstance(item, dict):
+            raise crash(f"Unexpected variable where a map[string]any was expected: {go_value(item)}")
     return value
 
 
 def tags_to_comma_string(tags: list[str]) -> str:
-    """``TagsListToCommaString``, including its crash on an empty list (it slices ``[:-1]`` of ``""``)."""
+    """``TagsListToCommaString``, including its panic on an empty list (it slices ``[:-1]`` of ``""``)."""
     if not tags:
-        raise crash(
-            "runtime error: slice bounds out of range [:-1]. (fleetform stand-in: the real provider crashes "
-            'this way when `tags` is an empty list or omitted; write `tags = [""]` for a VM without tags.)'
-        )
+        raise crash("runtime error: slice bounds out of range [:-1]")
     return ",".join(tags)
 
 
-def go_float(value: float) -> str:
-    """A float64 as Go's ``%v`` prints it (``10``, ``1.5``, ``1.0737418240000002``)."""
-    shown = repr(float(value))
-    return shown[:-2] if shown.endswith(".0") else shown
+def bytes_to_mib(memory: int) -> int:
+    """``mem / 1024 / 1024`` in int64 (truncating toward zero)."""
+    mib = abs(memory) // (1024 * 1024)
+    return mib if memory >= 0 else -mib
 
 
 def bytes_to_gb(capacity: Any) -> float:
@@ -173,11 +191,6 @@ def bytes_to_gb(capacity: Any) -> float:
     return any_to_float(capacity) / 1000 / 1000 / 1000
 
 
-def gb_to_bytes(size: float) -> int | float:
-    """Decimal GB to bytes as a float64 (``size * 1000 * 1000 * 1000``), sent to the cluster as is.
-
-    Whole values come back as ``int`` so they serialize like Go's ``json.Marshal`` of a float64
-    (``10000000000``, not ``10000000000.0``).
-    """
-    capacity = size * 1000 * 1000 * 1000
-    return int(capacity) if capacity.is_integer() and abs(capacity) < 1e21 else capacity
+def gb_to_bytes(size: float) -> float:
+    """Decimal GB to bytes as the Go code computes it (``size * 1000 * 1000 * 1000`` in float64)."""
+    return float(size) * 1000 * 1000 * 1000

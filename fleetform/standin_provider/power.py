@@ -1,183 +1,229 @@
-"""VM power handling shared by ``hypercore_vm`` and ``hypercore_vm_power_state`` (``utils/vm_power_state.go``,
-``ShutdownVM`` in the VM resource, the reboot steps of ``utils/vm.go``), and the VM details both the power
-state's ``vm`` attribute and the ``hypercore_vms`` data source report.
+"""VM power handling shared by ``hypercore_vm`` and ``hypercore_vm_power_state``.
 
-The real provider sleeps 5-10 s between power-state polls; the stand-in polls faster (see ``Api.poll``) with
-the same overall time limits, except that the wait after an ACPI SHUTDOWN (300 s in the Go code) is capped
-at ``HC_VM_SHUTDOWN_TIMEOUT`` so a test can make a VM that ignores ACPI fail over to STOP quickly.
+Mirrors ``utils/vm_power_state.go`` (the power action and the wait for SHUTOFF after an ACPI SHUTDOWN, at
+most 300 s), ``ShutdownVM`` in ``hypercore_vm_resource.go`` (ACPI, then a forced STOP, each waited for up to
+``HC_VM_SHUTDOWN_TIMEOUT`` seconds, default 300, read when needed) and the VM struct's shutdown steps in
+``utils/vm.go`` used after a create changed vcpu or memory. The Go code sleeps 5 or 10 s between checks;
+:meth:`~fleetform.standin_provider.rest.RestClient.poll` checks sooner with the same time limits.
+
+A ``diag.Diagnostic`` the Go code returns is a :class:`Failure` value here (returned, not raised).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import re
 
-from fleetform.standin_provider.api import API, Api, Rejected
-from fleetform.standin_provider.base import (
-    any_to_bool,
-    any_to_int,
-    any_to_records,
-    any_to_string,
-    any_to_strings,
-)
-from fleetform.standin_provider.diagnostics import Failure
+from fleetform.standin_provider.base import any_to_string
+from fleetform.standin_provider.diagnostics import Failure, crash, nil_pointer
+from fleetform.standin_provider.rest import API, Record, RestClient
+from fleetform.standin_provider.virdomain import get_one_vm_with_error
 
-ACTION_FOR_STATE = {"RUNNING": "START", "SHUTOFF": "SHUTDOWN", "PAUSED": "PAUSE"}
-ACPI_WAIT_SECONDS = 300
+ALLOWED_POWER_STATES = ("RUNNING", "PAUSED", "SHUTOFF")
+NEEDED_ACTION_FOR_POWER_STATE = {"RUNNING": "START", "SHUTOFF": "SHUTDOWN", "PAUSED": "PAUSE"}
+TERRAFORM_TO_HYPERCORE_ACTION = {
+    "start": "START",
+    "shutdown": "SHUTDOWN",
+    "stop": "STOP",
+    "reboot": "REBOOT",
+    "reset": "RESET",
+    "started": "START",
+}
+SHUTDOWN_TIMEOUT_SECONDS = 300
 SHUTDOWN_TIMEOUT_ENV = "HC_VM_SHUTDOWN_TIMEOUT"
-OFF_STATES = ("SHUTOFF", "SHUTDOWN")
+BUSY = "HC3 is receiving too many requests at the same time."
+
+
+def busy(message: str) -> Failure:
+    """The warning most callers give when HyperCore answers without a task tag."""
+    return Failure(
+        BUSY,
+        f"Please retry apply after Terraform finishes it's current operation. HC3 response message: {message}",
+    )
 
 
 def needed_action(state: str, force_shutoff: bool) -> str:
     """``GetNeededActionForState``."""
-    return "STOP" if force_shutoff else ACTION_FOR_STATE.get(state, "")
+    return "STOP" if force_shutoff else NEEDED_ACTION_FOR_POWER_STATE.get(state, "")
 
 
-def vm_record(api: Api, uuid: str) -> dict[str, Any]:
-    """``GetOneVMWithError``: the VM, or the real provider's "VM not found" error."""
-    found = api.list(f"{API}/VirDomain/{uuid}")
-    if not found:
-        raise Failure("VM not found", f"vm not found - vmUUID={uuid}")
-    return found[0]
+def validate_power_state(state: str) -> Failure | None:
+    """``ValidatePowerState``."""
+    if state in ALLOWED_POWER_STATES:
+        return None
+    return Failure(
+        "Invalid power state",
+        f"Power state '{state}' not allowed. Allowed states are: RUNNING, PAUSED, SHUTOFF",
+    )
 
 
-def power_state(api: Api, uuid: str) -> str:
+def get_vm_power_state(rest: RestClient, uuid: str) -> tuple[str, Failure | None]:
     """``GetVMPowerState``: the live ``state``."""
-    return any_to_string(vm_record(api, uuid).get("state"))
+    vm, error = get_one_vm_with_error(rest, uuid)
+    if vm is None:
+        return "", Failure("VM not found", str(error))
+    return any_to_string(vm.get("state")), None
 
 
-def modify_power_state(api: Api, uuid: str, action: str) -> tuple[str, str] | None:
-    """``ModifyVMPowerState``: send the action and wait; a rejected call is returned as a warning."""
+def get_vm_desired_state(rest: RestClient, uuid: str) -> tuple[str, Failure | None]:
+    """``GetVMDesiredState``: ``desiredDisposition``."""
+    vm, error = get_one_vm_with_error(rest, uuid)
+    if vm is None:
+        return "", Failure("VM not found", str(error))
+    return any_to_string(vm.get("desiredDisposition")), None
+
+
+def modify_vm_power_state(rest: RestClient, uuid: str, action: str) -> Failure | None:
+    """``ModifyVMPowerState``: send the action and wait; a SHUTDOWN waits up to 300 s for SHUTOFF.
+
+    An answer without a task tag comes back as a warning, and nothing is waited for.
+    """
     body = [{"virDomainUUID": uuid, "actionType": action, "cause": "INTERNAL"}]
-    try:
-        task = api.create_list(f"{API}/VirDomain/action", body)
-    except Rejected as rejected:
-        return (
-            "HC3 is receiving too many requests at the same time.",
-            "Please retry apply after Terraform finishes it's current operation. "
-            f"HC3 response message: {rejected.error}",
-        )
-    api.wait(task)
+    task, _, error = rest.create_record_with_list(f"{API}/VirDomain/action", body)
+    if error is not None:
+        return busy(error)
+    rest.wait_task(task)
     if action == "SHUTDOWN":
-        # HyperCore acknowledges an ACPI shutdown at once; the provider then watches the VM's state.
-        api.poll(
-            lambda: power_state(api, uuid) == "SHUTOFF",
-            min(ACPI_WAIT_SECONDS, _shutdown_timeout_or_default()),
-        )
+        # HyperCore acknowledges an ACPI shutdown with an empty task tag; waitVMPowerState ignores errors.
+        rest.poll(lambda: get_vm_power_state(rest, uuid)[0] == "SHUTOFF", SHUTDOWN_TIMEOUT_SECONDS, 10)
     return None
 
 
-def shutdown_vm(api: Api, uuid: str) -> Failure | None:
-    """``ShutdownVM``: ACPI shutdown, wait, forced STOP, wait; what went wrong, if anything."""
-    try:
-        if power_state(api, uuid) == "SHUTOFF":
-            return None
-        if any_to_string(vm_record(api, uuid).get("desiredDisposition")) != "SHUTOFF":
-            warning = modify_power_state(api, uuid, "SHUTDOWN")
-            if warning:
-                return Failure(*warning)
-        max_wait = shutdown_timeout()
-        if api.poll(lambda: power_state(api, uuid) == "SHUTOFF", max_wait):
-            return None
-        api.call.warn(
-            "VM did not stop after an ACPI shutdown",
-            f"VM {uuid} is still running after {max_wait} s ({SHUTDOWN_TIMEOUT_ENV}); forcing it off (STOP).",
-        )
-        warning = modify_power_state(api, uuid, "STOP")
-        if warning:
-            return Failure(*warning)
-        if api.poll(lambda: power_state(api, uuid) == "SHUTOFF", max_wait):
-            return None
-        return Failure(
-            "Error Shutting down VM", "Unable to shutdown VM with ACPI shutdown or force shutdown."
-        )
-    except Failure as failure:
+def shutdown_vm(rest: RestClient, uuid: str) -> Failure | None:
+    """``ShutdownVM``: ACPI shutdown unless one is under way, wait, then STOP and wait; the diagnostic, if any."""
+    state, failure = get_vm_power_state(rest, uuid)
+    if failure is not None:
         return failure
+    if state == "SHUTOFF":
+        return None
+    desired, failure = get_vm_desired_state(rest, uuid)
+    if failure is not None:
+        return failure
+    if desired != "SHUTOFF":
+        failure = modify_vm_power_state(rest, uuid, "SHUTDOWN")
+        if failure is not None:
+            return failure
+    max_wait, failure = _shutdown_timeout()
+    if failure is not None:
+        return failure
+    stopped, failure = _wait_shutoff(rest, uuid, max_wait)
+    if stopped or failure is not None:
+        return failure
+    failure = modify_vm_power_state(rest, uuid, "STOP")
+    if failure is not None:
+        return failure
+    stopped, failure = _wait_shutoff(rest, uuid, max_wait)
+    if stopped or failure is not None:
+        return failure
+    return Failure("Error Shutting down VM", "Unable to shutdown VM with ACPI shutdown or force shutdown.")
 
 
-def shutdown_timeout() -> int:
-    """``HC_VM_SHUTDOWN_TIMEOUT`` in seconds (default 300), read when it is needed, as the Go code does."""
+def _shutdown_timeout() -> tuple[int, Failure | None]:
     raw = os.environ.get(SHUTDOWN_TIMEOUT_ENV, "")
     if not raw:
-        return ACPI_WAIT_SECONDS
-    try:
-        return int(raw)
-    except ValueError:
-        raise Failure(
-            f"Invalid environ variable {SHUTDOWN_TIMEOUT_ENV}",
-            f"TTRT HypercoreVMResource Destroy, environ {SHUTDOWN_TIMEOUT_ENV}={raw} is not number, "
-            f'err=strconv.Atoi: parsing "{raw}": invalid syntax',
-        ) from None
+        return SHUTDOWN_TIMEOUT_SECONDS, None
+    if re.fullmatch(r"[+-]?[0-9]+", raw) is None:
+        reason = f'strconv.Atoi: parsing "{raw}": invalid syntax'
+    elif not -(2**63) <= int(raw) < 2**63:
+        reason = f'strconv.Atoi: parsing "{raw}": value out of range'
+    else:
+        return int(raw), None
+    message = (
+        f"TTRT HypercoreVMResource Destroy, environ {SHUTDOWN_TIMEOUT_ENV}={raw} is not number, err={reason}"
+    )
+    return 0, Failure(f"Invalid environ variable {SHUTDOWN_TIMEOUT_ENV}", message)
 
 
-def _shutdown_timeout_or_default() -> int:
-    try:
-        return shutdown_timeout()
-    except Failure:
-        return ACPI_WAIT_SECONDS
+def _wait_shutoff(rest: RestClient, uuid: str, max_wait: int) -> tuple[bool, Failure | None]:
+    """The two waiting loops of ``ShutdownVM``: check, stop once ``waitTime`` (5 s steps) exceeds ``max_wait``."""
+    failures: list[Failure] = []
+
+    def done() -> bool:
+        state, failure = get_vm_power_state(rest, uuid)
+        if failure is not None:
+            failures.append(failure)
+        return failure is not None or state == "SHUTOFF"
+
+    limit = (max_wait // 5 + 1) * 5 if max_wait >= 0 else 0
+    stopped = rest.poll(done, limit, 5)
+    return stopped and not failures, failures[0] if failures else None
 
 
-def reboot_shutdown(api: Api, uuid: str) -> None:
-    """``DoShutdownSteps`` after a vcpu/memory change at create: ACPI shutdown, else a forced STOP.
+class ShutdownSteps:
+    """The VM struct's power steps (``utils/vm.go``) that ``SetVMParams`` takes after a create."""
 
-    The real provider ignores rejected power actions here and never powers the VM back on.
-    """
-    vm = api.vm(uuid)
-    state = vm.get("state")
-    if state in OFF_STATES:
-        return
-    if state == "RUNNING":
-        _action_ignoring_rejection(api, uuid, "SHUTDOWN")
-        if api.poll(lambda: api.vm(uuid).get("state") in OFF_STATES, ACPI_WAIT_SECONDS):
+    def __init__(self, rest: RestClient, vm_name: str):
+        self.rest = rest
+        self.vm_name = vm_name
+        self.tried: set[str] = set()
+
+    def update_power_state(self, vm: Record, action: str, ignore_repeated: bool) -> None:
+        """``UpdatePowerState``: each action once; a rejected action is silently dropped."""
+        if "state" not in vm:
+            raise crash("No information about VM's power state.")
+        if action in self.tried:
+            if ignore_repeated:
+                return
+            flag = {"shutdown": "NiceShutdown", "stop": "ForceShutdown"}.get(action, action.capitalize())
+            raise crash(f"VM _was{flag}Tried already set")
+        self.tried.add(action)
+        body = [
+            {
+                "virDomainUUID": vm.get("uuid"),
+                "actionType": TERRAFORM_TO_HYPERCORE_ACTION[action],
+                "cause": "INTERNAL",
+            }
+        ]
+        task, _, error = self.rest.create_record_with_list(f"{API}/VirDomain/action", body)
+        if error is not None:
             return
-    if api.vm(uuid).get("state") not in OFF_STATES:
-        _action_ignoring_rejection(api, uuid, "STOP")
+        self.rest.wait_task(task)
+
+    def do_shutdown_steps(self, uuid: str, timeout: int = SHUTDOWN_TIMEOUT_SECONDS) -> None:
+        """``DoShutdownSteps``: ACPI shutdown and wait, else a forced STOP (never powered on again)."""
+        if not self._wait_shutdown(uuid, timeout) and not self._shutdown_forced(uuid):
+            raise crash(
+                f"VM - {self.vm_name} - needs to be powered off and is not responding to a shutdown request."
+            )
+
+    def _fresh(self, uuid: str) -> Record:
+        vm = self.rest.get_record(f"{API}/VirDomain/{uuid}", {}, True)
+        if vm is None:
+            raise nil_pointer()
+        return vm
+
+    def _wait_shutdown(self, uuid: str, timeout: int) -> bool:
+        vm = self._fresh(uuid)
+        if vm.get("state") in ("SHUTOFF", "SHUTDOWN"):
+            return True
+        if vm.get("state") == "RUNNING" and "shutdown" not in self.tried:
+            self.update_power_state(vm, "shutdown", False)
+            return self.rest.poll(
+                lambda: self._fresh(uuid).get("state") in ("SHUTDOWN", "SHUTOFF"), timeout, 10
+            )
+        return False
+
+    def _shutdown_forced(self, uuid: str) -> bool:
+        vm = self._fresh(uuid)
+        if vm.get("state") in ("SHUTOFF", "SHUTDOWN"):
+            return True
+        self.update_power_state(vm, "stop", False)
+        return True
 
 
-def _action_ignoring_rejection(api: Api, uuid: str, action: str) -> None:
-    body = [{"virDomainUUID": uuid, "actionType": action, "cause": "INTERNAL"}]
-    try:
-        api.wait(api.create_list(f"{API}/VirDomain/action", body))
-    except Rejected:
-        return
+def wait_guest_network(rest: RestClient, uuid: str, timeout: int) -> bool:
+    """``WaitGuestNetwork``: wait until a NIC reports an IPv4 address; timing out is not an error."""
 
+    def has_ipv4() -> bool:
+        vm = rest.get_record(f"{API}/VirDomain/{uuid}", {}, True)
+        if vm is None:
+            raise nil_pointer()
+        net_devs = vm.get("netDevs")
+        return any(
+            isinstance(address, str)
+            for nic in (net_devs if isinstance(net_devs, list) else [])
+            if isinstance(nic, dict) and isinstance(nic.get("ipv4Addresses"), list)
+            for address in nic["ipv4Addresses"]
+        )
 
-def vm_details(vm: dict[str, Any]) -> dict[str, Any]:
-    """``BuildHypercoreVMModelFromAPIData``: a VM as the ``vm``/``vms`` objects describe it."""
-    affinity = vm.get("affinityStrategy")
-    if not isinstance(affinity, dict):
-        affinity = {}
-    return {
-        "uuid": any_to_string(vm.get("uuid")),
-        "name": any_to_string(vm.get("name")),
-        "vcpu": any_to_int(vm.get("numVCPU")),
-        "memory": any_to_int(vm.get("mem")) // 1024 // 1024,
-        "snapshot_schedule_uuid": any_to_string(vm.get("snapshotScheduleUUID")),
-        "description": any_to_string(vm.get("description")),
-        "power_state": any_to_string(vm.get("state")),
-        "tags": any_to_string(vm.get("tags")).split(","),
-        "affinity_strategy": {
-            "strict_affinity": any_to_bool(affinity.get("strictAffinity")),
-            "preferred_node_uuid": any_to_string(affinity.get("preferredNodeUUID")),
-            "backup_node_uuid": any_to_string(affinity.get("backupNodeUUID")),
-        },
-        "disks": [
-            {
-                "uuid": any_to_string(disk.get("uuid")),
-                "type": any_to_string(disk.get("type")),
-                "slot": any_to_int(disk.get("slot")),
-                "size": float(any_to_int(disk.get("capacity"))) / 1000 / 1000 / 1000,
-            }
-            for disk in any_to_records(vm.get("blockDevs"))
-        ],
-        "nics": [
-            {
-                "uuid": any_to_string(nic.get("uuid")),
-                "type": any_to_string(nic.get("type")),
-                "vlan": any_to_int(nic.get("vlan")),
-                "mac_address": any_to_string(nic.get("macAddress")),
-                "ipv4_addresses": any_to_strings(nic.get("ipv4Addresses")),
-            }
-            for nic in any_to_records(vm.get("netDevs"))
-        ],
-    }
+    return rest.poll(has_ipv4, timeout, 10)

@@ -2,9 +2,9 @@
 
 ``host``, ``username``, ``password``, ``auth_method`` and ``timeout`` fall back to ``HC_HOST``,
 ``HC_USERNAME``, ``HC_PASSWORD``, ``HC_AUTH_METHOD`` and ``HC_TIMEOUT`` (a non-empty attribute wins).
-Configure logs in once and never logs out. As in the real provider, TLS is never verified, requests are never
-retried, and the 60 s request timeout applies only when neither ``timeout`` nor ``HC_TIMEOUT`` is set: setting
-either one removes the limit altogether.
+Configure logs in once (:class:`~fleetform.standin_provider.rest.RestClient`) and never logs out. The 60 s
+request timeout applies only when neither ``timeout`` nor ``HC_TIMEOUT`` is set: setting either one removes
+the limit altogether, because ``provider.go`` never parses the value.
 """
 
 from __future__ import annotations
@@ -13,40 +13,41 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from fleetform.errors import ApiError
-from fleetform.standin_provider.api import Api, Polling
+from tf.types import Unknown
+
 from fleetform.standin_provider.base import DataSource, Resource, text
 from fleetform.standin_provider.data_sources.nodes import NodesDataSource
+from fleetform.standin_provider.data_sources.remote_cluster_connections import (
+    RemoteClusterConnectionsDataSource,
+)
 from fleetform.standin_provider.data_sources.vms import VmsDataSource
-from fleetform.standin_provider.diagnostics import Call, Failure, crash
+from fleetform.standin_provider.diagnostics import Failure
 from fleetform.standin_provider.resources.disk import DiskResource
 from fleetform.standin_provider.resources.iso import IsoResource
 from fleetform.standin_provider.resources.nic import NicResource
-from fleetform.standin_provider.resources.unsupported import (
-    RemoteClusterConnectionsDataSource,
-    VmReplicationResource,
-    VmSnapshotResource,
-    VmSnapshotScheduleResource,
-)
 from fleetform.standin_provider.resources.virtual_disk import VirtualDiskResource
 from fleetform.standin_provider.resources.vm import VmResource
 from fleetform.standin_provider.resources.vm_boot_order import VmBootOrderResource
 from fleetform.standin_provider.resources.vm_power_state import VmPowerStateResource
+from fleetform.standin_provider.resources.vm_replication import VmReplicationResource
+from fleetform.standin_provider.resources.vm_snapshot import VmSnapshotResource
+from fleetform.standin_provider.resources.vm_snapshot_schedule import VmSnapshotScheduleResource
+from fleetform.standin_provider.rest import Polling
 from fleetform.standin_provider.schema import ProviderSchema, load_schema
 
 if TYPE_CHECKING:
-    from fleetform.hypercore import HypercoreClient
+    from fleetform.standin_provider.rest import RestClient
 
 RESOURCES: dict[str, type[Resource]] = {
     cls.type_name: cls
     for cls in (
         VmResource,
-        DiskResource,
         NicResource,
+        DiskResource,
         VirtualDiskResource,
         IsoResource,
-        VmBootOrderResource,
         VmPowerStateResource,
+        VmBootOrderResource,
         VmSnapshotResource,
         VmSnapshotScheduleResource,
         VmReplicationResource,
@@ -71,7 +72,7 @@ class StandinProvider:
     def __init__(self, schema: ProviderSchema | None = None, environ: Mapping[str, str] | None = None):
         self.schema = schema or load_schema()
         self.environ = os.environ if environ is None else environ
-        self.client: HypercoreClient | None = None  # set by configure()
+        self.client: RestClient | None = None  # set by configure()
         self.polling = Polling(interval=_poll_interval(self.environ))
         missing = (set(self.schema.resources) - set(RESOURCES)) | (
             set(self.schema.data_sources) - set(DATA_SOURCES)
@@ -86,7 +87,8 @@ class StandinProvider:
             name: text(config.get(name)) or env.get(variable, "") for name, (variable, *_) in MISSING.items()
         }
         auth_method = text(config.get("auth_method")) or env.get("HC_AUTH_METHOD", "") or "local"
-        timeout_set = config.get("timeout") is not None or bool(env.get("HC_TIMEOUT", ""))
+        timeout = config.get("timeout")
+        timeout_set = (timeout is not None and timeout is not Unknown) or bool(env.get("HC_TIMEOUT", ""))
         failures = [
             Failure(
                 summary,
@@ -98,37 +100,22 @@ class StandinProvider:
         ]
         if failures:
             return failures
-        host = settings["host"]
-        if not host.startswith(("http://", "https://")):
-            return [
-                crash(
-                    f'couldn\'t authenticate: Post "{host}/rest/v1/login": unsupported protocol scheme "" '
-                    "(fleetform stand-in: `host` needs http:// or https://)"
-                )
-            ]
-        # Imported here: Terraform starts the provider for schemas alone (validate, show -json), which need no client.
-        from fleetform.hypercore import HypercoreClient
+        from fleetform.standin_provider.rest import RestClient  # requests loads only when configured
 
-        client = HypercoreClient(
-            host,
+        client = RestClient(
+            settings["host"],
             settings["username"],
             settings["password"],
-            verify_tls=False,
+            auth_method,
             timeout=None if timeout_set else DEFAULT_TIMEOUT,
-            retries=0,
-            session_login=True,
-            auth_method=auth_method,
+            polling=self.polling,
         )
         try:
             client.login()
-        except ApiError as exc:
-            return [crash(f"couldn't authenticate: {exc}")]
+        except Failure as failure:
+            return [failure]
         self.client = client
         return []
-
-    def api(self, call: Call) -> Api | None:
-        """The REST calls for one plugin call (``None`` before the provider is configured)."""
-        return None if self.client is None else Api(self.client, self.polling, call)
 
 
 def _poll_interval(environ: Mapping[str, str]) -> float:

@@ -25,10 +25,9 @@ from tf.types import Unknown
 from tf.utils import read_dynamic_value
 
 from fleetform.standin_provider.base import DataSource, Resource
-from fleetform.standin_provider.diagnostics import Call, Failure
+from fleetform.standin_provider.diagnostics import Call, Failure, crash
 from fleetform.standin_provider.planning import plan_change
 from fleetform.standin_provider.provider import DATA_SOURCES, RESOURCES, StandinProvider
-from fleetform.standin_provider.resources.unsupported import not_supported
 from fleetform.standin_provider.schema import Block, normalize
 
 # go-plugin's handshake for Terraform providers (hashicorp/terraform-plugin-go tf6server).
@@ -57,18 +56,13 @@ def _guarded(response: Callable[..., _Response]) -> Callable[..., Callable[..., 
     def wrap(handler: Callable[..., _Response]) -> Callable[..., _Response]:
         @functools.wraps(handler)
         def run(self: ProviderServicer, request: Any, context: Any) -> _Response:
-            call = Call(getattr(request, "type_name", ""))
+            call = Call()
             try:
                 return handler(self, request, call)
             except Failure as failure:
                 return response(diagnostics=call.diagnostics(failure))
-            except Exception as exc:  # the plugin boundary: nothing may escape as a traceback
-                bug = Failure(
-                    "Unexpected error in the fleetform stand-in",
-                    f"{type(exc).__name__}: {exc}. This is a bug in fleetform's stand-in provider, not in "
-                    "the configuration.",
-                )
-                return response(diagnostics=call.diagnostics(bug))
+            except Exception as exc:  # the plugin boundary: a bug of the stand-in reads like a Go panic
+                return response(diagnostics=call.diagnostics(crash(f"{type(exc).__name__}: {exc}")))
 
         return run
 
@@ -173,8 +167,6 @@ class ProviderServicer(rpc.ProviderServicer):
             return pb.PlanResourceChange.Response(
                 planned_state=_encode(None), planned_private=request.prior_private
             )
-        if not getattr(kind, "supported", True):
-            raise not_supported(request.type_name)
         config = _decode(block, request.config)
         planned = plan_change(block, kind.rules, prior, proposed, config)
         return pb.PlanResourceChange.Response(
@@ -201,11 +193,13 @@ class ProviderServicer(rpc.ProviderServicer):
             else:
                 new = resource.update(prior, planned)
         except Failure as failure:
-            # As the framework does: a failed create saves nothing, a failed update or delete keeps the
-            # prior state.
+            # As the framework does: a create that failed before setting the state saves nothing; a failed
+            # update or delete keeps the prior state.
             return pb.ApplyResourceChange.Response(
                 new_state=_encode(prior), diagnostics=call.diagnostics(failure)
             )
+        # A state set together with errors (the Go code adds some without returning) goes to Terraform as
+        # is: it keeps a created object tainted.
         return pb.ApplyResourceChange.Response(
             new_state=_encode(normalize(block, new)),
             private=request.planned_private,
@@ -244,7 +238,7 @@ class ProviderServicer(rpc.ProviderServicer):
     def ReadDataSource(self, request: pb.ReadDataSource.Request, call: Call) -> pb.ReadDataSource.Response:
         block = self.schema.data_sources[request.type_name].block
         config = _decode(block, request.config) or {}
-        source: DataSource = DATA_SOURCES[request.type_name](self.provider.api(call), call)
+        source: DataSource = DATA_SOURCES[request.type_name](self.provider.client, call)
         state = normalize(block, source.read(config))
         return pb.ReadDataSource.Response(state=_encode(state), diagnostics=call.diagnostics())
 
@@ -254,7 +248,7 @@ class ProviderServicer(rpc.ProviderServicer):
         return self.schema.resources[type_name].block
 
     def _resource(self, type_name: str, call: Call) -> Resource:
-        return RESOURCES[type_name](self.provider.api(call), call)
+        return RESOURCES[type_name](self.provider.client, call)
 
 
 def _check_integers(integers: Mapping[str, int], config: dict[str, Any]) -> None:

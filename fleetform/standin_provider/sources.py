@@ -1,15 +1,18 @@
 """Fetching an image from ``source_url`` into memory, as the real provider does before uploading it.
 
-The Go code picks the method by substring: a URL containing ``http`` anywhere is fetched over HTTP(S); else
-the text after ``file:///`` is the path. For virtual disks that path is used as is, so ``file:///tmp/x.img``
-means the *relative* path ``tmp/x.img`` and an absolute path needs four slashes (``file:////tmp/x.img``); ISOs
-put the slash back. One deliberate difference: the real provider uploads whatever an HTTP server answers,
-error pages included; the stand-in refuses a non-2xx answer instead of turning it into a disk image.
+``FetchFileBinaryFromURL`` and ``ReadLocalFileBinary`` (``utils/helper.go``). The Go code picks the method by
+substring: a URL containing ``http`` anywhere is fetched with ``http.Get``; else the text after ``file:///``
+is the path. For virtual disks that path is used as is, so ``file:///tmp/x.img`` means the *relative* path
+``tmp/x.img`` and an absolute path needs four slashes (``file:////tmp/x.img``); ISOs put the slash back.
+
+``http.Get`` never looks at the status: an error page (a 404 or 500 answer) is read like any image and
+uploaded as the disk or ISO. It verifies TLS, takes proxies from the environment and has no timeout; so does
+this.
 """
 
 from __future__ import annotations
 
-HTTP_TIMEOUT = (30, 600)
+from fleetform.standin_provider.rest import transport_reason
 
 
 class SourceError(Exception):
@@ -27,23 +30,15 @@ def fetch(url: str, *, absolute_file_path: bool) -> bytes:
 
 
 def _http(url: str) -> bytes:
-    # Imported here: Terraform also starts the provider for schemas alone, which need no HTTP.
-    import requests
-
-    from fleetform.hypercore.client import describe_error
+    import requests  # loaded here: Terraform also starts the provider for schemas alone
 
     if not url.startswith(("http://", "https://")):
         scheme = url.split(":", 1)[0] if ":" in url else ""
         raise SourceError(f'Get "{url}": unsupported protocol scheme "{scheme}"')
     try:
-        response = requests.get(url, timeout=HTTP_TIMEOUT)
+        response = requests.get(url, timeout=None)
     except requests.RequestException as exc:
-        raise SourceError(f'Get "{url}": {describe_error(exc)}') from None
-    if not response.ok:
-        raise SourceError(
-            f"the server answered HTTP {response.status_code} {response.reason}. (fleetform stand-in: the "
-            "real provider would upload this error page as the disk image.)"
-        )
+        raise SourceError(f'Get "{url}": {transport_reason(url, exc)}') from None
     return response.content
 
 

@@ -34,12 +34,24 @@ GiB = 1024**3
 
 # Everything the renderer has to get right in one application: ISO and qcow2 images (mirrored, so disks take
 # their size), a missing mirror file, CD-ROMs, data disks, rounded sizes, two NICs on one network, secrets,
-# startup order, replicas, names that are not valid Terraform names, text Terraform would read as templates.
+# startup order, replicas, names that are not valid Terraform names, text Terraform would read as templates,
+# snapshot schedules (an application default, a VM's own, a VM without).
 ODD = """\
 type: Application
 version: "1.0.0"
 metadata:
   name: odd
+x-fleetform:
+  snapshot_schedule: nightly
+  snapshot_schedules:
+    - name: nightly
+      rules:
+        - {name: n, start: "2025-01-01 02:00:00", frequency: "FREQ=DAILY;INTERVAL=1", local_retention: 7d}
+    - name: "4h.${x}"
+      rules:
+        - {name: a, start: 2025-01-01 00:00:00, frequency: "FREQ=HOURLY;INTERVAL=4", local_retention: 1d}
+        - {name: b, start: "2025-01-05 03:30:00", frequency: "FREQ=WEEKLY;BYDAY=SU", local_retention: 4w,
+           remote_retention: 12w}
 spec:
   assets:
     - {name: q, type: virtual_disk, format: qcow2, url: "https://x.example.com/q.qcow2"}
@@ -74,6 +86,7 @@ spec:
             instance-id: {{ secret("meta_id") }}
     - type: virdomain
       name: db
+      x-fleetform: {snapshot_schedule: "4h.${x}"}
       spec:
         cpu: 1
         memory: 1GiB
@@ -83,7 +96,7 @@ spec:
           - {name: data/1, type: virtio_disk, capacity: 1000000001}
     - type: virdomain
       name: "app-{{ instance_id }}"
-      x-fleetform: {replicas: 3, depends_on: ["9lives.web", db]}
+      x-fleetform: {replicas: 3, depends_on: ["9lives.web", db], snapshot_schedule: false}
       spec:
         cpu: 1
         memory: 512MiB
@@ -97,10 +110,15 @@ type: Application
 version: "1.0.0"
 metadata:
   name: legacy
+x-fleetform:
+  snapshot_schedules:
+    - name: nightly
+      rules: [{name: n, start: "2025-01-01 02:00:00", frequency: "FREQ=DAILY", local_retention: 7d}]
 spec:
   resources:
     - type: virdomain
       name: web-01
+      x-fleetform: {snapshot_schedule: nightly}
       spec:
         cpu: 2
         memory: 2GiB
@@ -188,6 +206,34 @@ def test_rendered_stacks_are_byte_identical_to_the_per_resource_constructs(
         if name.endswith(("/legacy/cdk.tf.json", "/legacy--store-1/cdk.tf.json"))
     )
     assert b'"import": [' in legacy and b"hypercore_vm.gone" not in legacy
+    # An imported VM that the manifest gives a schedule no longer ignores snapshot_schedule_uuid.
+    legacy_vm = json.loads(legacy)["resource"]["hypercore_vm"]["web-01"]
+    assert legacy_vm["snapshot_schedule_uuid"] == "${hypercore_vm_snapshot_schedule.nightly.id}"
+    assert "lifecycle" not in legacy_vm
+    odd = json.loads(
+        next(
+            text
+            for name, text in fast_files.items()
+            if name.endswith(("/odd/cdk.tf.json", "/odd--store-1/cdk.tf.json"))
+        )
+    )
+    schedules = odd["resource"]["hypercore_vm_snapshot_schedule"]
+    assert {key: value["name"] for key, value in schedules.items()} == {
+        "nightly": "odd-nightly",
+        "_4h___x_": "odd-4h.$${x}",
+    }
+    assert [rule["remote_retention_seconds"] for rule in schedules["_4h___x_"]["rules"]] == [
+        86400,
+        12 * 604800,
+    ]
+    attached = {key: vm.get("snapshot_schedule_uuid") for key, vm in odd["resource"]["hypercore_vm"].items()}
+    assert attached == {
+        "_9lives_web": "${hypercore_vm_snapshot_schedule.nightly.id}",
+        "db": "${hypercore_vm_snapshot_schedule._4h___x_.id}",
+        "app-01": None,
+        "app-02": None,
+        "app-03": None,
+    }
 
 
 def test_render_raises_the_errors_the_constructs_raise(tmp_path: Path) -> None:

@@ -34,24 +34,53 @@ class RestCluster:
         nics: Sequence[tuple[str, str, int]] = (),
         boot: Sequence[str] = (),
         running: bool = True,
+        options: dict[str, Any] | None = None,
         **dom: Any,
     ) -> str:
-        """A VM with ``disks`` and ``nics`` as (label, type, capacity or VLAN); ``boot`` lists labels."""
+        """A VM with ``disks`` and ``nics`` as (label, type, capacity or VLAN); ``boot`` lists labels. Like a
+        real client, it sends the firmware devices its machine type needs (HyperCore adds none itself)."""
+        firmware = {"bios": [], "uefi": ["NVRAM"], "tpm": ["NVRAM", "VTPM"]}[machine]
         body = {
             "dom": {
                 "name": name,
                 "mem": 2 * GiB,
                 "numVCPU": 2,
-                "blockDevs": [{"uuid": label, "type": kind, "capacity": size} for label, kind, size in disks],
+                "blockDevs": dom.pop(
+                    "blockDevs",
+                    [{"uuid": label, "type": kind, "capacity": size} for label, kind, size in disks],
+                )
+                + [{"type": kind, "capacity": 540672 if kind == "NVRAM" else 0} for kind in firmware],
                 "netDevs": [{"uuid": label, "type": kind, "vlan": vlan} for label, kind, vlan in nics],
                 "bootDevices": list(boot),
                 "state": "RUNNING" if running else "SHUTOFF",
                 **dom,
             },
-            "options": {"machineTypeKeyword": machine},
+            "options": {"machineTypeKeyword": machine, **(options or {})},
         }
         with self.client() as client:
             task = client.post("/rest/v1/VirDomain", body)
+            client.wait_task(task, poll_interval=0.01)
+        return task.created_uuid
+
+    def create_schedule(self, name: str) -> str:
+        """A nightly snapshot schedule made outside fleetform; its UUID."""
+        rule = {
+            "name": "nightly",
+            "dtstart": "2025-01-01 02:00:00",
+            "rrule": "FREQ=DAILY;INTERVAL=1",
+            "localRetentionDurationSeconds": 604800,
+            "remoteRetentionDurationSeconds": 604800,
+        }
+        with self.client() as client:
+            task = client.post("/rest/v1/VirDomainSnapshotSchedule", {"name": name, "rrules": [rule]})
+            client.wait_task(task, poll_interval=0.01)
+        return task.created_uuid
+
+    def add_disk(self, vm_uuid: str, kind: str, capacity: int = 0) -> str:
+        """A block device added to an existing VM (HyperCore picks the slot); its UUID."""
+        body = {"virDomainUUID": vm_uuid, "type": kind, "capacity": capacity}
+        with self.client() as client:
+            task = client.post("/rest/v1/VirDomainBlockDevice", body)
             client.wait_task(task, poll_interval=0.01)
         return task.created_uuid
 

@@ -224,3 +224,39 @@ def test_settings_a_manifest_cannot_hold_are_kept_and_said() -> None:
 def test_cloud_init_is_noticed_but_not_carried_over() -> None:
     assert imported(cloudInitData={"userData": "I2Nsb3VkLWNvbmZpZwo=", "metaData": ""}).has_cloud_init
     assert not imported().has_cloud_init
+
+
+def cloud_init_drive(uuid: str, slot: int) -> dict[str, Any]:
+    return disk(uuid, slot, 98304, "IDE_CDROM", name=f"cloud-init-{uuid}.iso", path=f"scribe/{uuid}")
+
+
+def test_hypercores_cloud_init_and_guest_tools_drives_are_not_user_disks() -> None:
+    # HyperCore put its cloud-init ISO in IDE slot 0 at clone time, so the user's CD-ROM went to slot 1 and the
+    # guest tools (attached later) to slot 2: the user's drive keeps its own slot in name and import ID.
+    vm = imported(
+        blockDevs=[
+            disk("d0", 0),
+            cloud_init_drive("ci", 0),
+            disk("c1", 1, 0, "IDE_CDROM"),
+            disk("gt", 2, 1000, "IDE_CDROM", name="scale-guest-tools-9.4.iso", path="scribe/gt"),
+        ],
+        bootDevices=["d0", "c1", "n10", "n20"],
+    )
+    assert [(d.name, d.type, d.slot) for d in vm.disks] == [
+        ("disk-0", "virtio_disk", 0),
+        ("cdrom-1", "ide_cdrom", 1),
+    ]
+    assert vm.imports["hypercore_disk.web-01__cdrom-1"] == f"{UUID}:IDE_CDROM:1"
+    assert not any(":IDE_CDROM:0" in value or ":IDE_CDROM:2" in value for value in vm.imports.values())
+    assert {d.name: d.boot for d in vm.disks} == {"disk-0": 1, "cdrom-1": 2}
+    assert any(note.startswith("HyperCore's cloud-init drive (IDE slot 0") for note in vm.notes)
+    assert any(note.startswith("HyperCore's guest tools drive (IDE slot 2") for note in vm.notes)
+    assert not any("holds ISO" in note for note in vm.notes)
+
+
+def test_a_boot_order_through_the_cloud_init_drive_is_left_as_is_and_named() -> None:
+    vm = imported(
+        blockDevs=[disk("d0", 0), cloud_init_drive("ci", 1)], bootDevices=["ci", "d0", "n10", "n20"]
+    )
+    assert "hypercore_vm_boot_order.web-01" not in vm.imports
+    assert any("boot order [HyperCore's cloud-init drive, disk-0" in note for note in vm.notes)

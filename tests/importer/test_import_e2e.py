@@ -80,7 +80,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iter
                 disks=[("os", "VIRTIO_DISK", 10 * GiB)],
                 nics=[("db", "VIRTIO", 40)],
                 running=False,  # no bootDevices at all
-                snapshotScheduleUUID="schedule-1",  # no manifest field: kept as is
+                snapshotScheduleUUID=cluster.create_schedule("legacy-nightly"),  # no x-fleetform: kept as is
             ),
             "legacy-dc": cluster.create_vm(
                 "legacy-dc",

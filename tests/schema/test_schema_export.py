@@ -63,7 +63,7 @@ def test_schema_refs_use_draft_07_definitions_and_resolve() -> None:
 
 def test_schema_keeps_model_field_order_in_properties() -> None:
     schema = application_schema()
-    assert list(schema["properties"]) == ["type", "version", "metadata", "spec"]
+    assert list(schema["properties"]) == ["type", "version", "metadata", "spec", "x-fleetform"]
     assert list(vm_spec(schema))[:5] == ["description", "cpu", "memory", "machine_type", "state"]
 
 

@@ -1,4 +1,8 @@
-"""Data source ``hypercore_nodes`` (``hypercore_nodes_data_source.go``): the nodes, optionally by peer ID."""
+"""Data source ``hypercore_nodes`` (``hypercore_nodes_data_source.go``): the nodes, optionally by peer ID.
+
+The filter is applied here to the whole ``GET /rest/v1/Node`` list; ``peer_id`` is not copied back (the Go
+code builds a fresh model), and no match gives a null ``nodes``.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,15 @@ class NodesDataSource(DataSource):
     integers: ClassVar[dict[str, int]] = {"peer_id": 64}
 
     def read(self, config: State) -> State:
-        peer_id = integer(config.get("peer_id"))
-        nodes = self.api.list(f"{API}/Node", **({"peerID": peer_id} if peer_id else {}))
-        return {
-            "peer_id": None,  # the Go code builds a fresh model and never copies the filter back
-            "nodes": [
-                {
-                    "uuid": any_to_string(node.get("uuid")),
-                    "backplane_ip": any_to_string(node.get("backplaneIP")),
-                    "lan_ip": any_to_string(node.get("lanIP")),
-                    "peer_id": any_to_int(node.get("peerID")),
-                }
-                for node in nodes
-            ]
-            or None,
-        }
+        peer_id = float(integer(config.get("peer_id")))  # compared with HyperCore's float64 peerID
+        nodes = self.rest.list_records(f"{API}/Node", {"peerID": peer_id} if peer_id != 0.0 else {})
+        found = [
+            {
+                "uuid": any_to_string(node.get("uuid")),
+                "backplane_ip": any_to_string(node.get("backplaneIP")),
+                "lan_ip": any_to_string(node.get("lanIP")),
+                "peer_id": any_to_int(node.get("peerID")),
+            }
+            for node in nodes
+        ]
+        return {"peer_id": None, "nodes": found or None}

@@ -1,12 +1,15 @@
-"""Data source ``hypercore_vms`` (``hypercore_vms_data_source.go``): VMs, optionally one by exact name."""
+"""Data source ``hypercore_vms`` (``hypercore_vms_data_source.go``): VMs, optionally one by exact name.
+
+Without a name and without VMs on the cluster the Go code panics (it logs ``state.Vms[0]``).
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from fleetform.standin_provider.base import API, DataSource, State, text
-from fleetform.standin_provider.diagnostics import Failure
-from fleetform.standin_provider.power import vm_details
+from fleetform.standin_provider.diagnostics import Failure, crash
+from fleetform.standin_provider.virdomain import vm_details
 
 
 class VmsDataSource(DataSource):
@@ -14,10 +17,12 @@ class VmsDataSource(DataSource):
 
     def read(self, config: State) -> State:
         name = text(config.get("name"))
-        self.call.about(f'"{name}"' if name else "")
-        vms = self.api.list(f"{API}/VirDomain", **({"name": name} if name else {}))
+        vms = self.rest.list_records(f"{API}/VirDomain", {"name": name} if name else {})
         if name and not vms:
             raise Failure("VM not found", f"No VM with name {name} found.")
         if name and len(vms) > 1:
             raise Failure("Multiple VMs found", f"Multiple VMs with name {name} found.")
-        return {"name": name, "vms": [vm_details(vm) for vm in vms] or None}
+        details = [vm_details(vm) for vm in vms]
+        if not details:
+            raise crash("runtime error: index out of range [0] with length 0")
+        return {"name": name, "vms": details}

@@ -1,17 +1,17 @@
-"""``hypercore_disk`` (``hypercore_disk_resource.go`` and ``utils/vm_disk.go``).
+"""``hypercore_disk`` (``hypercore_disk_resource.go``, ``utils/vm_disk.go``, ``utils/virtual_disk.go``).
 
-``size`` is decimal GB as a float64: ``capacity = size * 1000 * 1000 * 1000`` on the way out and
-``capacity / 1000 / 1000 / 1000`` on the way back, exactly as the Go code computes it, so sizes that do not
-round-trip (most GiB multiples) give the same perpetual diffs here. With ``source_virtual_disk_id`` the image
-is attached at its own size and then resized to ``size`` (an omitted size resizes to 0, which the cluster
-rejects after the disk exists). Sizes can only grow.
+``size`` is decimal GB as a float64: ``capacity = size * 1000 * 1000 * 1000`` on the way out (sent as a JSON
+float64) and ``capacity / 1000 / 1000 / 1000`` on the way back, exactly as the Go code computes it, so sizes
+that do not round-trip (most GiB multiples) give the same perpetual diffs here. With
+``source_virtual_disk_id`` the image is attached at its own size and then resized to ``size`` (an omitted
+size resizes to 0, which panics on HyperCore's HTTP 400 after the disk exists). Sizes can only grow. A create
+HyperCore refuses ends in a nil pointer panic, its reason lost; a refused resize is only a warning.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from fleetform.standin_provider.api import Rejected
 from fleetform.standin_provider.base import (
     API,
     Resource,
@@ -21,13 +21,16 @@ from fleetform.standin_provider.base import (
     any_to_string,
     bytes_to_gb,
     gb_to_bytes,
-    go_float,
     integer,
     real,
     text,
 )
-from fleetform.standin_provider.diagnostics import Failure, crash
+from fleetform.standin_provider.diagnostics import Failure, nil_pointer
+from fleetform.standin_provider.gofmt import go_float
 from fleetform.standin_provider.planning import PlanRules
+from fleetform.standin_provider.power import busy
+from fleetform.standin_provider.rest import Record
+from fleetform.standin_provider.virdomain import get_one_vm
 
 DISK_TYPES = ("IDE_DISK", "SCSI_DISK", "VIRTIO_DISK", "IDE_FLOPPY", "NVRAM", "VTPM", "IDE_CDROM")
 FROM_HUMAN_PRIORITY_FACTOR = {
@@ -55,9 +58,9 @@ class DiskResource(Resource):
     integers: ClassVar[dict[str, int]] = {"slot": 64, "flash_priority": 64}
 
     def create(self, plan: State) -> State:
-        vm_uuid, disk_type = text(plan["vm_uuid"]), text(plan["type"])
-        self.call.about(f"{disk_type or '(no type)'} on VM {vm_uuid}")
+        rest = self.rest
         iso = self._validate(plan)
+        vm_uuid, disk_type = text(plan["vm_uuid"]), text(plan["type"])
         flash = FROM_HUMAN_PRIORITY_FACTOR[integer(plan["flash_priority"])]
         payload: dict[str, Any] = {
             "virDomainUUID": vm_uuid,
@@ -70,26 +73,51 @@ class DiskResource(Resource):
 
         source_id = text(plan["source_virtual_disk_id"])
         if source_id:
-            disk_uuid, disk = self._attach(plan, source_id, flash)
-            self._resize(disk_uuid, payload, after_attach=plan["size"] is None)
+            source = rest.get_record(f"{API}/VirtualDisk/{source_id}")
+            if source is None:
+                raise Failure(
+                    "Virtual disk not found",
+                    f"Virtual disk with UUID '{source_id}' not found. Double check your Terraform configuration.",
+                )
+            body = {
+                "options": {"regenerateDiskID": False, "readOnly": False},
+                "template": {
+                    "virDomainUUID": vm_uuid,
+                    "type": disk_type,
+                    "capacity": any_to_int(source.get("capacityBytes")),
+                    "tieringPriorityFactor": flash,
+                },
+            }
+            # AttachVirtualDisk: HyperCore's refusal is dropped; only the missing task is reported.
+            task, _, _ = rest.create_record(f"{API}/VirtualDisk/{source_id}/attach", body)
+            if task is None:
+                message = (
+                    f"there was a problem attaching the virtual disk {source_id} to the VM {vm_uuid}, "
+                    "check input parameters"
+                )
+                raise Failure(message, f"Error: {message}")
+            rest.wait_task(task)
+            disk_uuid = task.created_uuid
+            disk = self._disk(disk_uuid)
+            if disk is None:
+                raise nil_pointer()
+            warning = _update_disk(self, disk_uuid, payload)
+            if warning is not None:
+                self.call.warn(warning.summary, warning.detail)
         else:
-            try:
-                task = self.api.create(f"{API}/VirDomainBlockDevice/", payload)
-            except Rejected as rejected:
-                raise crash(
-                    f"runtime error: invalid memory address or nil pointer dereference ({rejected.error})"
-                ) from None
-            self.api.wait(task)
+            task, _, _ = rest.create_record(f"{API}/VirDomainBlockDevice/", payload)
+            rest.wait_task(task)
+            if task is None:
+                raise nil_pointer()
             disk_uuid = task.created_uuid
             created = self._disk(disk_uuid)
             if created is None:
-                raise crash("runtime error: invalid memory address or nil pointer dereference")
+                raise nil_pointer()
             disk = created
         return {**plan, "id": disk_uuid, "slot": any_to_int(disk.get("slot"))}
 
     def read(self, state: State) -> State:
         disk_uuid, vm_uuid = text(state["id"]), text(state["vm_uuid"])
-        self.call.about(f"{text(state['type'])} on VM {vm_uuid}")
         disk = self._disk(disk_uuid)
         if disk is None:
             raise Failure("Disk not found\n", f"Disk not found - diskUUID={disk_uuid}, vmUUID={vm_uuid}.\n")
@@ -105,7 +133,6 @@ class DiskResource(Resource):
 
     def update(self, prior: State, plan: State) -> State:
         disk_uuid, vm_uuid = text(plan["id"]), text(plan["vm_uuid"])
-        self.call.about(f"{text(plan['type'])} on VM {vm_uuid}")
         old = self._disk(disk_uuid)
         if old is None:
             raise Failure("Disk not found", f"Disk not found - diskUUID={disk_uuid}, vmUUID={vm_uuid}.")
@@ -128,15 +155,17 @@ class DiskResource(Resource):
             payload["path"] = iso.get("path")
         elif detaching:
             payload["path"] = ""
-        self._resize(disk_uuid, payload, after_attach=False)
+        warning = _update_disk(self, disk_uuid, payload)
+        if warning is not None:
+            self.call.warn(warning.summary, warning.detail)
         new = self._disk(disk_uuid)
         if new is None:
             raise Failure("Disk not found", f"Disk not found - diskUUID={disk_uuid}, vmUUID={vm_uuid}.")
         return {**plan, "slot": any_to_int(new.get("slot"))}
 
     def delete(self, state: State) -> None:
-        self.call.about(f"{text(state['type'])} on VM {text(state['vm_uuid'])}")
-        self.api.wait(self.api.delete(f"{API}/VirDomainBlockDevice/{text(state['id'])}"))
+        rest = self.rest
+        rest.wait_task(rest.delete_record(f"{API}/VirDomainBlockDevice/{text(state['id'])}"))
 
     def import_state(self, import_id: str) -> State:
         parts = import_id.split(":")
@@ -148,17 +177,21 @@ class DiskResource(Resource):
             )
         vm_uuid, disk_type = parts[0], parts[1]
         slot = any_to_int(parts[2])
-        self.call.about(f"{disk_type} slot {slot} on VM {vm_uuid}")
-        for disk in any_to_records(self.api.vm(vm_uuid).get("blockDevs")):
+        for disk in any_to_records(get_one_vm(self.rest, vm_uuid).get("blockDevs")):
             if any_to_int(disk.get("slot")) == slot and any_to_string(disk.get("type")) == disk_type:
+                uuid = any_to_string(disk.get("uuid"))
+                size = bytes_to_gb(disk.get("capacity"))
+                # The raw tiering factor, as the Go code stores it; the read that follows converts it.
+                flash = any_to_int(disk.get("tieringPriorityFactor"))
+                if uuid == "":
+                    break
                 return {
-                    "id": any_to_string(disk.get("uuid")),
+                    "id": uuid,
                     "vm_uuid": vm_uuid,
                     "type": disk_type,
                     "slot": slot,
-                    # The raw tiering factor, as the Go code stores it; the read that follows converts it.
-                    "flash_priority": any_to_int(disk.get("tieringPriorityFactor")),
-                    "size": bytes_to_gb(disk.get("capacity")),
+                    "flash_priority": flash,
+                    "size": size,
                 }
         raise Failure(
             "Disk import error, Disk not found",
@@ -167,7 +200,7 @@ class DiskResource(Resource):
 
     # --- helpers (utils/vm_disk.go) -----------------------------------------------------------------
 
-    def _validate(self, plan: State) -> dict[str, Any] | None:
+    def _validate(self, plan: State) -> Record | None:
         """``ValidateDiskType``, ``ValidateISOAttach`` and ``ValidateDiskFlashPriority``; the ISO if any."""
         disk_type, iso_uuid = text(plan["type"]), text(plan["iso_uuid"])
         if disk_type not in DISK_TYPES:
@@ -184,7 +217,7 @@ class DiskResource(Resource):
             )
         iso = None
         if iso_uuid:
-            iso = self.api.record(f"{API}/ISO/{iso_uuid}")
+            iso = self.rest.get_record(f"{API}/ISO/{iso_uuid}")
             if iso is None:
                 raise Failure("Invalid ISO UUID", f"ISO with UUID '{iso_uuid}' not found.")
         flash = integer(plan["flash_priority"])
@@ -196,59 +229,16 @@ class DiskResource(Resource):
             )
         return iso
 
-    def _attach(self, plan: State, source_id: str, flash: int) -> tuple[str, dict[str, Any]]:
-        """Copy the virtual disk onto the VM at the image's own size (``AttachVirtualDisk``)."""
-        vm_uuid = text(plan["vm_uuid"])
-        source = self.api.record(f"{API}/VirtualDisk/{source_id}")
-        if source is None:
-            raise Failure(
-                "Virtual disk not found",
-                f"Virtual disk with UUID '{source_id}' not found. Double check your Terraform configuration.",
-            )
-        body = {
-            "options": {"regenerateDiskID": False, "readOnly": False},
-            "template": {
-                "virDomainUUID": vm_uuid,
-                "type": text(plan["type"]),
-                "capacity": any_to_int(source.get("capacityBytes")),
-                "tieringPriorityFactor": flash,
-            },
-        }
-        try:
-            task = self.api.create(f"{API}/VirtualDisk/{source_id}/attach", body)
-        except Rejected as rejected:
-            message = (
-                f"there was a problem attaching the virtual disk {source_id} to the VM {vm_uuid}, "
-                "check input parameters"
-            )
-            raise Failure(message, f"Error: {message} ({rejected.error})") from None
-        self.api.wait(task)
-        disk = self._disk(task.created_uuid)
-        if disk is None:
-            raise crash("runtime error: invalid memory address or nil pointer dereference")
-        return task.created_uuid, disk
+    def _disk(self, disk_uuid: str) -> Record | None:
+        """``GetDiskByUUID``."""
+        return self.rest.get_record(f"{API}/VirDomainBlockDevice/{disk_uuid}")
 
-    def _resize(self, disk_uuid: str, payload: dict[str, Any], *, after_attach: bool) -> None:
-        """``UpdateDisk``: PATCH the block device; a non-400 rejection is only a warning."""
-        try:
-            task = self.api.update(f"{API}/VirDomainBlockDevice/{disk_uuid}", payload)
-        except Rejected as rejected:
-            self.call.warn(
-                "HC3 is receiving too many requests at the same time.",
-                "Please retry apply after Terraform finishes it's current operation. "
-                f"HC3 response message: {rejected.error}",
-            )
-            return
-        except Failure as failure:
-            if after_attach:
-                raise Failure(
-                    failure.summary,
-                    f"{failure.detail}\n\n(fleetform stand-in: `size` is not set, so the real provider "
-                    "resizes the attached copy to 0 bytes, which the cluster rejects; the disk stays "
-                    "attached to the VM outside Terraform. Set `size` to at least the image's size in GB.)",
-                ) from None
-            raise
-        self.api.wait(task)
 
-    def _disk(self, disk_uuid: str) -> dict[str, Any] | None:
-        return self.api.record(f"{API}/VirDomainBlockDevice/{disk_uuid}")
+def _update_disk(resource: DiskResource, disk_uuid: str, payload: dict[str, Any]) -> Failure | None:
+    """``UpdateDisk``: PATCH the block device; an answer without a task tag is a warning, HTTP 400 panics."""
+    rest = resource.rest
+    task, error = rest.update_record(f"{API}/VirDomainBlockDevice/{disk_uuid}", payload)
+    if error is not None:
+        return busy(error)
+    rest.wait_task(task)
+    return None

@@ -1,10 +1,13 @@
-"""``hypercore_nic`` (``hypercore_nic_resource.go``, ``utils/nic.go``); imported as ``vm_uuid:TYPE:vlan``."""
+"""``hypercore_nic`` (``hypercore_nic_resource.go``, ``utils/nic.go``); imported as ``vm_uuid:TYPE:vlan``.
+
+A create HyperCore refuses ends in a nil pointer panic (the Go code ignores the error and reads the missing
+task's UUID); a refused update is only a warning, and the planned values are saved anyway.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from fleetform.standin_provider.api import Rejected
 from fleetform.standin_provider.base import (
     API,
     Resource,
@@ -15,8 +18,11 @@ from fleetform.standin_provider.base import (
     integer,
     text,
 )
-from fleetform.standin_provider.diagnostics import Failure, crash
+from fleetform.standin_provider.diagnostics import Failure, nil_pointer
 from fleetform.standin_provider.planning import PlanRules
+from fleetform.standin_provider.power import busy
+from fleetform.standin_provider.rest import Record
+from fleetform.standin_provider.virdomain import get_one_vm
 
 
 class NicResource(Resource):
@@ -25,30 +31,25 @@ class NicResource(Resource):
     integers: ClassVar[dict[str, int]] = {"vlan": 64}
 
     def create(self, plan: State) -> State:
-        vm_uuid = text(plan["vm_uuid"])
-        self.call.about(f"{text(plan['type'])} VLAN {integer(plan['vlan'])} on VM {vm_uuid}")
+        rest = self.rest
         payload: dict[str, Any] = {
-            "virDomainUUID": vm_uuid,
+            "virDomainUUID": text(plan["vm_uuid"]),
             "type": text(plan["type"]),
             "vlan": integer(plan["vlan"]),
         }
-        if text(plan["mac_address"]):
+        if text(plan["mac_address"]) != "":
             payload["macAddress"] = text(plan["mac_address"])
-        try:
-            task = self.api.create(f"{API}/VirDomainNetDevice", payload)
-        except Rejected as rejected:
-            raise crash(
-                f"runtime error: invalid memory address or nil pointer dereference ({rejected.error})"
-            ) from None
-        self.api.wait(task)
+        task, _, _ = rest.create_record(f"{API}/VirDomainNetDevice", payload)
+        rest.wait_task(task)
+        if task is None:
+            raise nil_pointer()
         nic = self._nic(task.created_uuid)
         if nic is None:
-            raise crash("runtime error: invalid memory address or nil pointer dereference")
+            raise nil_pointer()
         return {**plan, "id": task.created_uuid, "mac_address": any_to_string(nic.get("macAddress"))}
 
     def read(self, state: State) -> State:
         nic_uuid, vm_uuid = text(state["id"]), text(state["vm_uuid"])
-        self.call.about(f"{text(state['type'])} VLAN {integer(state['vlan'])} on VM {vm_uuid}")
         nic = self._nic(nic_uuid)
         if nic is None:
             raise Failure("NIC not found\n", f"NIC not found - nicUUID={nic_uuid}, vmUUID={vm_uuid}.\n")
@@ -62,29 +63,27 @@ class NicResource(Resource):
         }
 
     def update(self, prior: State, plan: State) -> State:
+        rest = self.rest
         nic_uuid, vm_uuid = text(plan["id"]), text(plan["vm_uuid"])
-        self.call.about(f"{text(plan['type'])} VLAN {integer(plan['vlan'])} on VM {vm_uuid}")
         payload = {
             "virDomainUUID": vm_uuid,
             "type": text(plan["type"]),
             "vlan": integer(plan["vlan"]),
             "macAddress": text(plan["mac_address"]),
         }
-        try:
-            self.api.wait(self.api.update(f"{API}/VirDomainNetDevice/{nic_uuid}", payload))
-        except Rejected as rejected:
-            self.call.warn(
-                "HC3 is receiving too many requests at the same time.",
-                "Please retry apply after Terraform finishes it's current operation. "
-                f"HC3 response message: {rejected.error}",
-            )
+        task, error = rest.update_record(f"{API}/VirDomainNetDevice/{nic_uuid}", payload)
+        if error is not None:
+            warning = busy(error)
+            self.call.warn(warning.summary, warning.detail)
+        else:
+            rest.wait_task(task)
         if self._nic(nic_uuid) is None:
             raise Failure("NIC not found", f"NIC not found - nicUUID={nic_uuid}, vmUUID={vm_uuid}.")
         return plan
 
     def delete(self, state: State) -> None:
-        self.call.about(f"{text(state['type'])} VLAN {integer(state['vlan'])} on VM {text(state['vm_uuid'])}")
-        self.api.wait(self.api.delete(f"{API}/VirDomainNetDevice/{text(state['id'])}"))
+        rest = self.rest
+        rest.wait_task(rest.delete_record(f"{API}/VirDomainNetDevice/{text(state['id'])}"))
 
     def import_state(self, import_id: str) -> State:
         parts = import_id.split(":")
@@ -96,20 +95,18 @@ class NicResource(Resource):
             )
         vm_uuid, nic_type = parts[0], parts[1]
         vlan = any_to_int(parts[2])
-        self.call.about(f"{nic_type} VLAN {vlan} on VM {vm_uuid}")
-        for nic in any_to_records(self.api.vm(vm_uuid).get("netDevs")):
+        for nic in any_to_records(get_one_vm(self.rest, vm_uuid).get("netDevs")):
             if any_to_int(nic.get("vlan")) == vlan and any_to_string(nic.get("type")) == nic_type:
-                return {
-                    "id": any_to_string(nic.get("uuid")),
-                    "vm_uuid": vm_uuid,
-                    "type": nic_type,
-                    "vlan": vlan,
-                    "mac_address": any_to_string(nic.get("macAddress")),
-                }
+                uuid = any_to_string(nic.get("uuid"))
+                mac = any_to_string(nic.get("macAddress"))
+                if uuid == "":
+                    break
+                return {"id": uuid, "vm_uuid": vm_uuid, "type": nic_type, "vlan": vlan, "mac_address": mac}
         raise Failure(
             "NIC import error, NIC not found",
             f"NIC import, NIC not found -  'vm_uuid:nic_type:nic_vlan'='{import_id}'.",
         )
 
-    def _nic(self, nic_uuid: str) -> dict[str, Any] | None:
-        return self.api.record(f"{API}/VirDomainNetDevice/{nic_uuid}")
+    def _nic(self, nic_uuid: str) -> Record | None:
+        """``GetNic``."""
+        return self.rest.get_record(f"{API}/VirDomainNetDevice/{nic_uuid}")

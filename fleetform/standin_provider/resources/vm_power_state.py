@@ -1,12 +1,13 @@
 """``hypercore_vm_power_state`` (``hypercore_vm_power_state_resource.go``, ``utils/vm_power_state.go``).
 
-RUNNING sends START, SHUTOFF an ACPI SHUTDOWN (then waits for SHUTOFF), PAUSED sends PAUSE, and
-``force_shutoff`` sends STOP; the VM's live state must then match. Read takes ``state`` from the VM's
-``desiredDisposition`` and rebuilds the computed ``vm`` details. Delete shuts the VM down.
+RUNNING sends START, SHUTOFF an ACPI SHUTDOWN (then waits up to 300 s for SHUTOFF), PAUSED sends PAUSE, and
+``force_shutoff`` sends STOP; an action HyperCore refuses is only a warning, and the VM's live state must then
+match. Read takes ``state`` from the VM's ``desiredDisposition`` and rebuilds the computed ``vm`` details.
+Delete shuts the VM down.
 
 The real provider's in-place update never sets ``vm``, which the plan marked unknown, so Terraform reports
-"Provider returned invalid result object after apply" for every in-place change; the stand-in reproduces that
-(the state is still saved and the next refresh repairs it).
+"Provider returned invalid result object after apply" for every in-place change (the other values are still
+saved and the next refresh repairs ``vm``); the stand-in returns the same unknown.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from fleetform.standin_provider.base import Resource, State, any_to_string, flag
 from fleetform.standin_provider.diagnostics import Failure
 from fleetform.standin_provider.planning import PlanRules
 from fleetform.standin_provider.power import (
-    ACTION_FOR_STATE,
-    modify_power_state,
+    get_vm_power_state,
+    modify_vm_power_state,
     needed_action,
-    power_state,
     shutdown_vm,
-    vm_details,
-    vm_record,
+    validate_power_state,
+    wait_guest_network,
 )
+from fleetform.standin_provider.virdomain import get_one_vm_with_error, vm_details
 
 
 class VmPowerStateResource(Resource):
@@ -33,63 +34,55 @@ class VmPowerStateResource(Resource):
     integers: ClassVar[dict[str, int]] = {"wait_for_guest_net_timeout": 32}
 
     def create(self, plan: State) -> State:
-        vm_uuid = text(plan["vm_uuid"])
-        self.call.about(f"of VM {vm_uuid}")
+        self.rest  # noqa: B018 - "Unconfigured HTTP Client" comes first, as in the Go code
         self._apply(plan)
-        try:
-            vm = vm_record(self.api, vm_uuid)
-        except Failure:
-            raise Failure("VM not found", f"VM not found - vmUUID={vm_uuid}") from None
+        vm_uuid = text(plan["vm_uuid"])
+        vm, _ = get_one_vm_with_error(self.rest, vm_uuid)
+        if vm is None:
+            raise Failure("VM not found", f"VM not found - vmUUID={vm_uuid}")
         return {**plan, "id": vm_uuid, "vm": vm_details(vm)}
 
     def read(self, state: State) -> State:
         vm_uuid = text(state["vm_uuid"])
-        self.call.about(f"of VM {vm_uuid}")
-        try:
-            vm = vm_record(self.api, vm_uuid)
-        except Failure:
-            raise Failure("VM not found", f"VM not found - vmUUID={vm_uuid}") from None
-        return {
-            **state,
-            "id": vm_uuid,
-            "vm_uuid": any_to_string(vm.get("uuid")),
-            "state": any_to_string(vm.get("desiredDisposition")),
-            "vm": vm_details(vm),
-        }
+        vm, _ = get_one_vm_with_error(self.rest, vm_uuid)
+        if vm is None:
+            raise Failure("VM not found", f"VM not found - vmUUID={vm_uuid}")
+        uuid = any_to_string(vm.get("uuid"))
+        disposition = any_to_string(vm.get("desiredDisposition"))
+        return {**state, "id": vm_uuid, "vm_uuid": uuid, "state": disposition, "vm": vm_details(vm)}
 
     def update(self, prior: State, plan: State) -> State:
-        self.call.about(f"of VM {text(plan['vm_uuid'])}")
         self._apply(plan)
-        return plan
+        return plan  # ``vm`` stays unknown, as the Go code leaves it
 
     def delete(self, state: State) -> None:
-        vm_uuid = text(state["vm_uuid"])
-        self.call.about(f"of VM {vm_uuid}")
-        failure = shutdown_vm(self.api, vm_uuid)
+        failure = shutdown_vm(self.rest, text(state["vm_uuid"]))
         if failure is not None:
-            raise Failure("Client Error", f"Unable to shutdown VM before, got error: {failure}")
+            raise Failure("Client Error", f"Unable to shutdown VM before, got error: {failure.go_string()}")
 
     def import_state(self, import_id: str) -> State:
-        try:
-            vm = vm_record(self.api, import_id)
-        except Failure:
+        vm, _ = get_one_vm_with_error(self.rest, import_id)
+        if vm is None:
             raise Failure(
                 "VM State import error, VM not found",
                 f"VM State import, VM not found -  'vm_uuid'='{import_id}'.",
-            ) from None
+            )
         return {"id": import_id, "vm_uuid": import_id, "state": any_to_string(vm.get("desiredDisposition"))}
 
     def _apply(self, plan: State) -> None:
+        """What Create and Update share: validate, act, check the live state, wait for an IP address."""
         vm_uuid, wanted = text(plan["vm_uuid"]), text(plan["state"])
-        if wanted not in ACTION_FOR_STATE:
-            raise Failure(
-                "Invalid power state",
-                f"Power state '{wanted}' not allowed. Allowed states are: RUNNING, PAUSED, SHUTOFF",
-            )
-        warning = modify_power_state(self.api, vm_uuid, needed_action(wanted, flag(plan["force_shutoff"])))
-        if warning:
-            self.call.warn(*warning)
-        current = power_state(self.api, vm_uuid)
+        invalid = validate_power_state(wanted)
+        if invalid is not None:
+            raise invalid
+        warning = modify_vm_power_state(
+            self.rest, vm_uuid, needed_action(wanted, flag(plan["force_shutoff"]))
+        )
+        if warning is not None:
+            self.call.warn(warning.summary, warning.detail)
+        current, failure = get_vm_power_state(self.rest, vm_uuid)
+        if failure is not None:
+            raise failure
         if current != wanted:
             hint = (
                 "Use 'force_shutoff' attribute to force the VM to transition into this state."
@@ -102,11 +95,4 @@ class VmPowerStateResource(Resource):
             )
         timeout = integer(plan["wait_for_guest_net_timeout"])
         if timeout > 0 and current == "RUNNING":
-            self.api.poll(lambda: self._has_ipv4(vm_uuid), timeout)
-
-    def _has_ipv4(self, vm_uuid: str) -> bool:
-        vm = vm_record(self.api, vm_uuid)
-        return any(
-            isinstance(nic, dict) and any(isinstance(ip, str) for ip in nic.get("ipv4Addresses") or [])
-            for nic in vm.get("netDevs") or []
-        )
+            wait_guest_network(self.rest, vm_uuid, timeout)
