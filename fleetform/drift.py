@@ -32,6 +32,7 @@ from fleetform.drift_exclusions import (
 )
 from fleetform.errors import ApiError, FleetformError
 from fleetform.inputs import StackInput, load_inputs
+from fleetform.origins import whole_set
 from fleetform.outofband import missing
 from fleetform.plans.failures import explain, explain_api, failure_context
 from fleetform.plans.redact import redact_plan
@@ -101,7 +102,12 @@ def detect_drift(options: DriftOptions, *, on_progress: Progress | None = None) 
     if options.synth:
         from fleetform.synth import synthesize
 
-        synthesize(options.manifests, config_path=options.config, outdir=options.synth_dir)
+        synthesize(
+            options.manifests,
+            config_path=options.config,
+            outdir=options.synth_dir,
+            prune=whole_set(options.manifests),
+        )
     wanted = set(options.stacks) if options.stacks else None
     stacks = [s for s in inputs.stacks if wanted is None or s.name in wanted]
     if wanted:

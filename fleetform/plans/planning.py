@@ -23,6 +23,7 @@ from fleetform.connect import terraform_environment
 from fleetform.errors import FleetformError, ToolError
 from fleetform.inputs import StackInput, load_inputs
 from fleetform.manifest.loader import manifest_files
+from fleetform.origins import whole_set
 from fleetform.plans.common import (
     STACK_FILE,
     TOMBSTONES,
@@ -155,6 +156,8 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
             outdir=synth_dir,
             allow_data_loss=options.allow_data_loss,
             inputs=inputs,
+            # A run over some manifests leaves the other stacks' files (and working directories) alone.
+            prune=whole_set(options.manifests),
         )
         warnings = list(result.warnings)
     notes: list[str] = []

@@ -49,6 +49,8 @@ def test_partial_deploy_by_manifest_touches_nothing_else(scene: Scene) -> None:
     assert "Resources: 0 added, 1 changed, 0 destroyed." in deployed.stdout
     vms = scene.vms()
     assert vms["web"]["vcpu"] == 2 and vms["cache"]["vcpu"] == 1 and "batch" in vms
+    # Not even beta's files were touched: its synthesized stack and working directory are still there.
+    assert (scene.root / "cdktf.out" / "stacks" / "beta" / ".terraform").is_dir()
     pending = scene.fleetform("plan", "-m", "manifests/beta.yaml", "-o", "plans-beta")
     assert pending.returncode == 0 and "1 with changes" in pending.stdout
     scene.edit("beta", "cpu: 3\n", "cpu: 1\n")
