@@ -19,44 +19,63 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fleetform.hypercore import HypercoreClient
 
 
-def missing(client: HypercoreClient, resources: Sequence[Mapping[str, Any]]) -> set[str]:
-    """The addresses whose objects no longer exist on the cluster (one list call per kind of object).
-    ``resources``: ``{"address", "type", "values"}`` each (``terraform show -json``'s form, or
-    :func:`state_resources`)."""
-    vms = {vm.uuid: vm for vm in client.list_vms()}
-    disks = {d.uuid for vm in vms.values() for d in vm.block_devs}
-    nics = {n.uuid for vm in vms.values() for n in vm.net_devs}
-    kinds: dict[str, Callable[[], set[str]]] = {
-        "hypercore_virtual_disk": lambda: {d.uuid for d in client.list_virtual_disks()},
-        "hypercore_iso": lambda: {i.uuid for i in client.list_isos()},
-    }
-    listed: dict[str, set[str]] = {}
+class Inventory:
+    """What exists on one cluster, listed once and on demand (one list call per kind of object): VMs with
+    their disks and NICs, uploaded virtual disks, ISOs. Shared by the stacks of one run on that cluster."""
+
+    def __init__(self, client: HypercoreClient):
+        self._client = client
+        self._ids: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def ids(self, kind: str) -> set[str]:
+        """The UUIDs of ``vm``, ``disk``, ``nic``, ``virtual_disk`` or ``iso`` objects on the cluster."""
+        with self._lock:
+            if kind not in self._ids:
+                if kind in ("vm", "disk", "nic"):
+                    vms = self._client.list_vms()
+                    self._ids["vm"] = {vm.uuid for vm in vms}
+                    self._ids["disk"] = {d.uuid for vm in vms for d in vm.block_devs}
+                    self._ids["nic"] = {n.uuid for vm in vms for n in vm.net_devs}
+                elif kind == "virtual_disk":
+                    self._ids[kind] = {d.uuid for d in self._client.list_virtual_disks()}
+                else:
+                    self._ids[kind] = {i.uuid for i in self._client.list_isos()}
+            return self._ids[kind]
+
+
+# Resource type -> (kind of object, the attribute holding its UUID).
+_OBJECTS = {
+    "hypercore_vm": ("vm", "id"),
+    "hypercore_vm_boot_order": ("vm", "vm_uuid"),
+    "hypercore_vm_power_state": ("vm", "vm_uuid"),
+    "hypercore_disk": ("disk", "id"),
+    "hypercore_nic": ("nic", "id"),
+    "hypercore_virtual_disk": ("virtual_disk", "id"),
+    "hypercore_iso": ("iso", "id"),
+}
+
+
+def missing(source: HypercoreClient | Inventory, resources: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The addresses whose objects no longer exist on the cluster. ``source``: a logged-in client, or the
+    :class:`Inventory` of its cluster; ``resources``: ``{"address", "type", "values"}`` each (``terraform show
+    -json``'s form, or :func:`state_resources`)."""
+    inventory = source if isinstance(source, Inventory) else Inventory(source)
     gone = set()
     for resource in resources:
-        kind = resource.get("type", "")
-        values = resource.get("values") or {}
-        if kind == "hypercore_vm":
-            exists = values.get("id") in vms
-        elif kind in ("hypercore_vm_boot_order", "hypercore_vm_power_state"):
-            exists = values.get("vm_uuid") in vms
-        elif kind == "hypercore_disk":
-            exists = values.get("id") in disks
-        elif kind == "hypercore_nic":
-            exists = values.get("id") in nics
-        elif kind in kinds:
-            if kind not in listed:
-                listed[kind] = kinds[kind]()
-            exists = values.get("id") in listed[kind]
-        else:
+        kind = _OBJECTS.get(str(resource.get("type", "")))
+        if kind is None:
             continue
-        if not exists:
+        values = resource.get("values") or {}
+        if values.get(kind[1]) not in inventory.ids(kind[0]):
             gone.add(str(resource["address"]))
     return gone
 

@@ -6,6 +6,9 @@ raw 404); this module reads the state, keeps a copy and runs ``terraform state r
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +17,40 @@ from fleetform.connect import client_for
 from fleetform.errors import ApiError, FleetformError
 from fleetform.plans.failures import explain_api, failure_context
 from fleetform.origins import read_state_file
-from fleetform.outofband import backup_state, missing, parse_state, state_resources
+from fleetform.hypercore import HypercoreClient
+from fleetform.outofband import Inventory, backup_state, missing, parse_state, state_resources
 from fleetform.terraform import Terraform
 from fleetform.translate import state_file
+
+
+class Inventories:
+    """One REST session and :class:`~fleetform.outofband.Inventory` per cluster for a whole run: every stack on
+    a cluster is checked against one listing of it (a run plans; it changes nothing on the clusters)."""
+
+    def __init__(self, env: Mapping[str, str], *, insecure: bool = False):
+        self._env = dict(env)
+        self._insecure = insecure
+        self._clients: list[HypercoreClient] = []
+        self._inventories: dict[str, Inventory] = {}
+        self._lock = threading.Lock()
+
+    def of(self, target: Target) -> Inventory:
+        """The inventory of ``target``'s cluster (logging in the first time). Raises ApiError."""
+        with self._lock:
+            found = self._inventories.get(target.name)
+            if found is None:
+                client = client_for(target, insecure=self._insecure, environ=self._env)
+                client.__enter__()
+                self._clients.append(client)
+                found = self._inventories[target.name] = Inventory(client)
+            return found
+
+    def close(self) -> None:
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                client.__exit__(None, None, None)
+        self._clients.clear()
+        self._inventories.clear()
 
 
 @dataclass(frozen=True)
@@ -34,7 +68,7 @@ def take_out_deleted(
     site: SiteConfig,
     *,
     project: Path,
-    insecure: bool = False,
+    inventories: Inventories,
     lock_timeout: str | None = None,
 ) -> Removed:
     """Remove from ``stack``'s state every object the cluster no longer has; the addresses and the backup.
@@ -53,8 +87,7 @@ def take_out_deleted(
         return Removed([], None)
     target = Target(site.cluster, site)
     try:
-        with client_for(target, insecure=insecure, environ=terraform.env) as client:
-            gone = sorted(missing(client, resources))
+        gone = sorted(missing(inventories.of(target), resources))
     except ApiError as exc:
         context = failure_context(stack, site, terraform.env, "plan")
         raise FleetformError(

@@ -35,7 +35,7 @@ from fleetform.plans.common import (
     split_names,
 )
 from fleetform.plans.failures import explain, failure_context
-from fleetform.plans.deleted import Removed, take_out_deleted
+from fleetform.plans.deleted import Inventories, Removed, take_out_deleted
 from fleetform.plans.orphans import named_orphan, orphan_site, orphans_in_run, write_tombstone
 from fleetform.plans.power import in_place_power_updates
 from fleetform.plans.redact import redact_plan
@@ -192,13 +192,18 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
     )
     init_lock = threading.Lock() if options.env.get("TF_PLUGIN_CACHE_DIR") else None
 
+    inventories = Inventories(env, insecure=options.insecure)
+
     def one(job: StackJob) -> tuple[str, StackEntry]:
-        entry = _plan_one(job, options, terraform, out / job.name, progress, init_lock)
+        entry = _plan_one(job, options, terraform, out / job.name, progress, init_lock, inventories)
         return job.name, entry
 
-    with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
-        for name, entry in pool.map(one, jobs):
-            index.stacks[name] = entry
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
+            for name, entry in pool.map(one, jobs):
+                index.stacks[name] = entry
+    finally:
+        inventories.close()
     write_index(out, index)
     return PlanRun(
         out=out, index=index, warnings=warnings, notes=notes, seconds=time.perf_counter() - started
@@ -307,6 +312,7 @@ def _plan_one(
     target: Path,
     progress: Progress,
     init_lock: threading.Lock | None,
+    inventories: Inventories,
 ) -> StackEntry:
     started = time.perf_counter()
     stack = job.stack
@@ -330,7 +336,7 @@ def _plan_one(
         progress(job.name, "init")
         initialized = init_workdir(terraform, job.workdir, init_lock, reuse=True)
         progress(job.name, "cluster")
-        removed = _take_out_deleted(terraform, job, options)
+        removed = _take_out_deleted(terraform, job, options, inventories)
         entry.deleted_outside = removed.addresses
         entry.state_backup = str(removed.backup) if removed.backup else None
         progress(job.name, "plan")
@@ -396,7 +402,9 @@ def _plan_one(
     return _finish(entry, started)
 
 
-def _take_out_deleted(terraform: Terraform, job: StackJob, options: PlanOptions) -> Removed:
+def _take_out_deleted(
+    terraform: Terraform, job: StackJob, options: PlanOptions, inventories: Inventories
+) -> Removed:
     """Objects of the stack deleted outside fleetform, taken out of its state (:mod:`fleetform.plans.deleted`)."""
     return take_out_deleted(
         terraform,
@@ -404,7 +412,7 @@ def _take_out_deleted(terraform: Terraform, job: StackJob, options: PlanOptions)
         job.name,
         job.site,
         project=options.project,
-        insecure=options.insecure,
+        inventories=inventories,
         lock_timeout=options.lock_timeout,
     )
 
