@@ -122,3 +122,9 @@ def test_the_repository_ignores_plans_and_drift_reports_and_its_readme_turns_usa
         if line.startswith(("npx cdktf", "cdktf ")):
             raise AssertionError(f"a README command runs cdktf with usage reporting on: {line}")
     assert "CHECKPOINT_DISABLE=1 npx cdktf synth" in readme
+
+
+def test_json_output_is_asked_for_with_format_everywhere() -> None:
+    for command in ("validate", "review", "drift", "targets"):
+        text = help_of(command)
+        assert "--format" in text and "json" in text and "--json " not in text
