@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from fleetform.cli._app import err, out
 from fleetform.review.model import Review, StackReview, VmView
@@ -125,12 +126,12 @@ def print_summary(review: Review) -> None:
     if dangers:
         out.print(f"[bold red]Dangerous ({len(dangers)}):[/]", highlight=False)
         for danger in dangers:
-            out.print(f"  [red]![/] {_plain(danger.message)}", highlight=False, markup=True)
+            out.print(Text.assemble(("  ! ", "red"), _plain(danger.message)), highlight=False)
     if review.attention:
         out.print(f"[yellow]Needs attention ({len(review.attention)}):[/]", highlight=False)
         for item in review.attention:
             hint = f" ({_plain(item.hint)})" if item.hint else ""
-            out.print(f"  [yellow]~[/] {_plain(item.message)}{hint}", highlight=False)
+            out.print(Text.assemble(("  ~ ", "yellow"), _plain(item.message) + hint), highlight=False)
     for stack in review.stacks:
         if resource_changes(stack.counts) or stack.status == "refused":
             _print_stack(stack)
@@ -151,7 +152,7 @@ def print_summary(review: Review) -> None:
 
 def _print_stack(stack: StackReview) -> None:
     where = f" (manifest deleted: {stack.manifest})" if stack.orphan and stack.manifest else ""
-    out.print(f"[bold]{stack.name}[/]{where}: {stack.summary}", highlight=False)
+    out.print(Text.assemble((stack.name, "bold"), f"{where}: {stack.summary}"), highlight=False)
     for vm in stack.vms:
         out.print(f"  {_vm_line(vm)}", highlight=False, markup=False)
     for change in stack.others:

@@ -3,13 +3,21 @@ review needs) and ``fleetform apply`` (apply exactly those plans, never a new on
 
 Plan directory format: :mod:`fleetform.review.bundle`.
 
-**Stacks whose manifest was deleted** (orphans) still have state, and cdktf only drops their directory. With the
-local backend, every ``<state dir>/<stack>.tfstate`` that holds resources but has no synthesized stack is an
-orphan; with the pg backend fleetform cannot list PostgreSQL schemas (it has no database driver), so an orphan
-is planned only when named with ``--stacks`` (the GitHub workflow names the stacks that the base branch
-synthesizes and the pull request no longer does). An orphan gets a *tombstone*: a stack with the same provider
-configuration and backend as before and no resources, under ``<synth dir>/tombstones/<stack>``, so that
-``terraform plan`` destroys everything in its state. The review flags it loudly.
+**Stacks whose manifest was deleted** (orphans) still have state, and cdktf only drops their directory. Every
+stack records the manifest it came from in its state (:mod:`fleetform.origins`); with the local backend, a run
+over whole manifest directories takes a stack with state but no synthesized stack for an orphan only when its
+recorded manifest is one the run reads, is gone, and no other manifest in the project makes it. With the pg
+backend fleetform cannot list PostgreSQL schemas (it has no database driver), so an orphan is planned only when
+named with ``--stacks`` (the GitHub workflow names the stacks that the base branch synthesizes and the pull
+request no longer does). An orphan gets a *tombstone*: a stack with the same provider configuration and backend
+as before and no resources, under ``<synth dir>/tombstones/<stack>``, so that ``terraform plan`` destroys
+everything in its state. The review flags it loudly.
+
+**Before each plan** the objects of the stack deleted outside fleetform are taken out of its state
+(:mod:`fleetform.plans.deleted`), and after it every in-place update of a power state is planned again as a
+replace (:mod:`fleetform.plans.power`). ``plan.json`` is saved without sensitive values
+(:mod:`fleetform.plans.redact`) in an owner-only plan directory; failures are said in fleetform's words
+(:mod:`fleetform.plans.failures`).
 
 **The data-loss guard.** Synth puts ``prevent_destroy`` on every data disk (Terraform then fails the plan with
 its own error, which :func:`fleetform.plans.planning._prevent_destroy_message` turns into one that names the VM, the disk and the fix).
@@ -27,9 +35,12 @@ becomes a clear refusal too. Stacks on the same cluster apply one after another 
 a time), different clusters in parallel up to ``parallel``; each apply runs with ``-parallelism=1``.
 
 Modules: :mod:`~fleetform.plans.planning` (plan many stacks, the data-loss guard), :mod:`~fleetform.plans.orphans`
-(stacks of deleted manifests, tombstones), :mod:`~fleetform.plans.applying` (apply saved plans exactly),
-:mod:`~fleetform.plans.workdirs` (init once, settled markers), :mod:`~fleetform.plans.ci` (change detection and
-job matrices), :mod:`~fleetform.plans.common` (shared names and helpers).
+(stacks of deleted manifests, tombstones), :mod:`~fleetform.plans.deleted` (objects deleted outside fleetform),
+:mod:`~fleetform.plans.power` (power states replaced, not updated), :mod:`~fleetform.plans.redact` (no secret in
+plan.json), :mod:`~fleetform.plans.failures` (failures in fleetform's words), :mod:`~fleetform.plans.applying`
+(apply saved plans exactly), :mod:`~fleetform.plans.workdirs` (init once, settled markers),
+:mod:`~fleetform.plans.ci` (change detection and job matrices), :mod:`~fleetform.plans.common` (shared names and
+helpers).
 """
 
 from fleetform.plans.applying import ApplyOutcome, PlanRefused, apply_plans
