@@ -85,11 +85,11 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Site configuration file. [default: ./fleetform.yaml]"),
+    typer.Option("--config", "-c", help="Site configuration file. \\[default: ./fleetform.yaml]"),
 ]
 ManifestsOption = Annotated[
     list[Path] | None,
-    typer.Option("--manifests", "-m", help="Manifest files or directories. [default: manifests/]"),
+    typer.Option("--manifests", "-m", help="Manifest files or directories. \\[default: manifests/]"),
 ]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Synth output directory.")]
 AllowDataLossOption = Annotated[

@@ -30,7 +30,7 @@ StacksOption = Annotated[
         "--stacks",
         "-s",
         help="Only these stacks (comma-separated and/or repeated); nothing else is planned or changed. "
-        "[default: every stack of the manifests, plus the stacks of deleted manifests]",
+        "\\[default: every stack of the manifests, plus the stacks of deleted manifests]",
     ),
 ]
 ParallelOption = Annotated[int, typer.Option("--parallel", "-j", help="Stacks run at the same time.", min=1)]
@@ -53,7 +53,7 @@ SynthDirOption = Annotated[
     typer.Option(
         "--synth-dir",
         help="Synth output directory; Terraform works in its stack directories. "
-        "[default: cdktf.out; .fleetform/cdktf.out with --simulator]",
+        "\\[default: cdktf.out; .fleetform/cdktf.out with --simulator]",
     ),
 ]
 AutoApproveOption = Annotated[

@@ -30,7 +30,7 @@ class ValidateFormat(StrEnum):
 @app.command()
 def validate(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Manifest files or directories. [default: manifests/]")
+        list[Path] | None, typer.Argument(help="Manifest files or directories. \\[default: manifests/]")
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Also report what Fleet Manager's published schema rejects.")

@@ -128,3 +128,9 @@ def test_json_output_is_asked_for_with_format_everywhere() -> None:
     for command in ("validate", "review", "drift", "targets"):
         text = help_of(command)
         assert "--format" in text and "json" in text and "--json " not in text
+
+
+def test_defaults_written_in_help_texts_are_shown() -> None:
+    # Rich takes "[...]" in a help text for markup and drops it unless escaped.
+    assert "[default: manifests/]" in help_of("validate")
+    assert "[default: ./fleetform.yaml]" in help_of("deploy")
