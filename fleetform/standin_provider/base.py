@@ -16,18 +16,23 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tf.types import Unknown
 
 from fleetform.standin_provider.diagnostics import Call, Failure, crash
 from fleetform.standin_provider.gofmt import go_type, go_value
 from fleetform.standin_provider.planning import PlanRules
-from fleetform.standin_provider.rest import API, RestClient
 
-__all__ = ["API"]
+if TYPE_CHECKING:  # the HTTP layer (and requests) loads only once the provider is configured
+    from fleetform.standin_provider.rest import RestClient
+
+API = "/rest/v1"
+"""The REST root every path starts with (``rest.API``, repeated so that ``rest`` loads only when needed)."""
 
 State = dict[str, Any]
+Record = dict[str, Any]
+"""A HyperCore record as ``encoding/json`` decodes it (``map[string]any``)."""
 
 
 class _Operation:

@@ -15,12 +15,13 @@ would write it:
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 
 def _digits(value: float) -> tuple[str, int]:
     """The shortest decimal digits of ``abs(value)`` and where the point goes (``0.<digits> * 10**dp``)."""
+    from decimal import Decimal  # only messages and bodies with floats need it
+
     _, digits, exponent = Decimal(repr(abs(value))).as_tuple()
     assert isinstance(exponent, int)
     text = "".join(map(str, digits))

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
-from fleetform.standin_provider.base import any_to_string
+from fleetform.standin_provider.base import API, Record, any_to_string
 from fleetform.standin_provider.diagnostics import Failure, crash, nil_pointer
-from fleetform.standin_provider.rest import API, Record, RestClient
 from fleetform.standin_provider.virdomain import get_one_vm_with_error
+
+if TYPE_CHECKING:
+    from fleetform.standin_provider.rest import RestClient
 
 ALLOWED_POWER_STATES = ("RUNNING", "PAUSED", "SHUTOFF")
 NEEDED_ACTION_FOR_POWER_STATE = {"RUNNING": "START", "SHUTOFF": "SHUTDOWN", "PAUSED": "PAUSE"}

@@ -9,55 +9,62 @@ the limit altogether, because ``provider.go`` never parses the value.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from tf.types import Unknown
 
 from fleetform.standin_provider.base import DataSource, Resource, text
-from fleetform.standin_provider.data_sources.nodes import NodesDataSource
-from fleetform.standin_provider.data_sources.remote_cluster_connections import (
-    RemoteClusterConnectionsDataSource,
-)
-from fleetform.standin_provider.data_sources.vms import VmsDataSource
 from fleetform.standin_provider.diagnostics import Failure
-from fleetform.standin_provider.resources.disk import DiskResource
-from fleetform.standin_provider.resources.iso import IsoResource
-from fleetform.standin_provider.resources.nic import NicResource
-from fleetform.standin_provider.resources.virtual_disk import VirtualDiskResource
-from fleetform.standin_provider.resources.vm import VmResource
-from fleetform.standin_provider.resources.vm_boot_order import VmBootOrderResource
-from fleetform.standin_provider.resources.vm_power_state import VmPowerStateResource
-from fleetform.standin_provider.resources.vm_replication import VmReplicationResource
-from fleetform.standin_provider.resources.vm_snapshot import VmSnapshotResource
-from fleetform.standin_provider.resources.vm_snapshot_schedule import VmSnapshotScheduleResource
-from fleetform.standin_provider.rest import Polling
 from fleetform.standin_provider.schema import ProviderSchema, load_schema
 
 if TYPE_CHECKING:
     from fleetform.standin_provider.rest import RestClient
 
-RESOURCES: dict[str, type[Resource]] = {
-    cls.type_name: cls
-    for cls in (
-        VmResource,
-        NicResource,
-        DiskResource,
-        VirtualDiskResource,
-        IsoResource,
-        VmPowerStateResource,
-        VmBootOrderResource,
-        VmSnapshotResource,
-        VmSnapshotScheduleResource,
-        VmReplicationResource,
-    )
+# Type name -> "module:class" under this package. Loaded on first use: a start for schemas alone (validate,
+# show -json) needs none of them, a plan only the types it has.
+RESOURCES: dict[str, str] = {
+    "hypercore_vm": "resources.vm:VmResource",
+    "hypercore_nic": "resources.nic:NicResource",
+    "hypercore_disk": "resources.disk:DiskResource",
+    "hypercore_virtual_disk": "resources.virtual_disk:VirtualDiskResource",
+    "hypercore_iso": "resources.iso:IsoResource",
+    "hypercore_vm_power_state": "resources.vm_power_state:VmPowerStateResource",
+    "hypercore_vm_boot_order": "resources.vm_boot_order:VmBootOrderResource",
+    "hypercore_vm_snapshot": "resources.vm_snapshot:VmSnapshotResource",
+    "hypercore_vm_snapshot_schedule": "resources.vm_snapshot_schedule:VmSnapshotScheduleResource",
+    "hypercore_vm_replication": "resources.vm_replication:VmReplicationResource",
 }
-DATA_SOURCES: dict[str, type[DataSource]] = {
-    cls.type_name: cls for cls in (VmsDataSource, NodesDataSource, RemoteClusterConnectionsDataSource)
+DATA_SOURCES: dict[str, str] = {
+    "hypercore_vms": "data_sources.vms:VmsDataSource",
+    "hypercore_nodes": "data_sources.nodes:NodesDataSource",
+    "hypercore_remote_cluster_connections": "data_sources.remote_cluster_connections:RemoteClusterConnectionsDataSource",
 }
 
+
+def resource_class(type_name: str) -> type[Resource]:
+    """The implementation of a resource type."""
+    found: type[Resource] = _load(RESOURCES[type_name])
+    return found
+
+
+def data_source_class(type_name: str) -> type[DataSource]:
+    """The implementation of a data source type."""
+    found: type[DataSource] = _load(DATA_SOURCES[type_name])
+    return found
+
+
+@cache
+def _load(where: str) -> Any:
+    module, name = where.split(":")
+    return getattr(importlib.import_module(f"fleetform.standin_provider.{module}"), name)
+
+
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_POLL_INTERVAL = 0.05
 POLL_INTERVAL_ENV = "HC_POLL_INTERVAL"
 MISSING = {
     "host": ("HC_HOST", "Missing Host URI Configuration", "host URI", "host"),
@@ -73,7 +80,7 @@ class StandinProvider:
         self.schema = schema or load_schema()
         self.environ = os.environ if environ is None else environ
         self.client: RestClient | None = None  # set by configure()
-        self.polling = Polling(interval=_poll_interval(self.environ))
+        self.poll_interval = _poll_interval(self.environ)
         missing = (set(self.schema.resources) - set(RESOURCES)) | (
             set(self.schema.data_sources) - set(DATA_SOURCES)
         )
@@ -100,7 +107,7 @@ class StandinProvider:
         ]
         if failures:
             return failures
-        from fleetform.standin_provider.rest import RestClient  # requests loads only when configured
+        from fleetform.standin_provider.rest import Polling, RestClient  # requests loads only when configured
 
         client = RestClient(
             settings["host"],
@@ -108,7 +115,7 @@ class StandinProvider:
             settings["password"],
             auth_method,
             timeout=None if timeout_set else DEFAULT_TIMEOUT,
-            polling=self.polling,
+            polling=Polling(interval=self.poll_interval),
         )
         try:
             client.login()
@@ -119,8 +126,9 @@ class StandinProvider:
 
 
 def _poll_interval(environ: Mapping[str, str]) -> float:
+    """``HC_POLL_INTERVAL``: how soon the stand-in polls a task again at first (see ``rest.Polling``)."""
     raw = environ.get(POLL_INTERVAL_ENV, "")
     try:
-        return max(0.001, float(raw)) if raw else Polling().interval
+        return max(0.001, float(raw)) if raw else DEFAULT_POLL_INTERVAL
     except ValueError:
-        return Polling().interval
+        return DEFAULT_POLL_INTERVAL

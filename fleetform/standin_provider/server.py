@@ -27,7 +27,7 @@ from tf.utils import read_dynamic_value
 from fleetform.standin_provider.base import DataSource, Resource
 from fleetform.standin_provider.diagnostics import Call, Failure, crash
 from fleetform.standin_provider.planning import plan_change
-from fleetform.standin_provider.provider import DATA_SOURCES, RESOURCES, StandinProvider
+from fleetform.standin_provider.provider import StandinProvider, data_source_class, resource_class
 from fleetform.standin_provider.schema import Block, normalize
 
 # go-plugin's handshake for Terraform providers (hashicorp/terraform-plugin-go tf6server).
@@ -128,7 +128,7 @@ class ProviderServicer(rpc.ProviderServicer):
     def ValidateResourceConfig(
         self, request: pb.ValidateResourceConfig.Request, call: Call
     ) -> pb.ValidateResourceConfig.Response:
-        kind = RESOURCES[request.type_name]
+        kind = resource_class(request.type_name)
         config = _decode(self._block(request.type_name), request.config) or {}
         _check_integers(kind.integers, config)
         return pb.ValidateResourceConfig.Response(diagnostics=call.diagnostics())
@@ -159,7 +159,7 @@ class ProviderServicer(rpc.ProviderServicer):
     def PlanResourceChange(
         self, request: pb.PlanResourceChange.Request, call: Call
     ) -> pb.PlanResourceChange.Response:
-        kind = RESOURCES[request.type_name]
+        kind = resource_class(request.type_name)
         block = self._block(request.type_name)
         prior = _decode(block, request.prior_state)
         proposed = _decode(block, request.proposed_new_state)
@@ -229,7 +229,7 @@ class ProviderServicer(rpc.ProviderServicer):
     def ValidateDataResourceConfig(
         self, request: pb.ValidateDataResourceConfig.Request, call: Call
     ) -> pb.ValidateDataResourceConfig.Response:
-        kind = DATA_SOURCES[request.type_name]
+        kind = data_source_class(request.type_name)
         config = _decode(self.schema.data_sources[request.type_name].block, request.config) or {}
         _check_integers(kind.integers, config)
         return pb.ValidateDataResourceConfig.Response(diagnostics=call.diagnostics())
@@ -238,7 +238,7 @@ class ProviderServicer(rpc.ProviderServicer):
     def ReadDataSource(self, request: pb.ReadDataSource.Request, call: Call) -> pb.ReadDataSource.Response:
         block = self.schema.data_sources[request.type_name].block
         config = _decode(block, request.config) or {}
-        source: DataSource = DATA_SOURCES[request.type_name](self.provider.client, call)
+        source: DataSource = data_source_class(request.type_name)(self.provider.client, call)
         state = normalize(block, source.read(config))
         return pb.ReadDataSource.Response(state=_encode(state), diagnostics=call.diagnostics())
 
@@ -248,7 +248,7 @@ class ProviderServicer(rpc.ProviderServicer):
         return self.schema.resources[type_name].block
 
     def _resource(self, type_name: str, call: Call) -> Resource:
-        return RESOURCES[type_name](self.provider.client, call)
+        return resource_class(type_name)(self.provider.client, call)
 
 
 def _check_integers(integers: Mapping[str, int], config: dict[str, Any]) -> None:

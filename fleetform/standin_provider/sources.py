@@ -12,8 +12,6 @@ this.
 
 from __future__ import annotations
 
-from fleetform.standin_provider.rest import transport_reason
-
 
 class SourceError(Exception):
     """The image could not be fetched; the message is the real provider's wording of the cause."""
@@ -31,6 +29,8 @@ def fetch(url: str, *, absolute_file_path: bool) -> bytes:
 
 def _http(url: str) -> bytes:
     import requests  # loaded here: Terraform also starts the provider for schemas alone
+
+    from fleetform.standin_provider.rest import transport_reason
 
     if not url.startswith(("http://", "https://")):
         scheme = url.split(":", 1)[0] if ":" in url else ""

@@ -7,9 +7,11 @@ Go code's panics for records it cannot read.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetform.standin_provider.base import (
+    API,
+    Record,
     any_to_bool,
     any_to_int,
     any_to_map,
@@ -19,7 +21,9 @@ from fleetform.standin_provider.base import (
 )
 from fleetform.standin_provider.diagnostics import crash
 from fleetform.standin_provider.gofmt import go_value
-from fleetform.standin_provider.rest import API, Record, RestClient
+
+if TYPE_CHECKING:
+    from fleetform.standin_provider.rest import RestClient
 
 
 def get_one_vm(rest: RestClient, uuid: str) -> Record:

@@ -19,7 +19,9 @@ Warning: something else
 not an error
 """
 
-BOXED = "╷\n│ Error: Unexpected error\n│ \n│ POST /rest/v1/VirDomain failed (HTTP 503)\n╵\n"
+# What the real provider (and the stand-in) says when HyperCore refuses a NIC: its Go panic, recovered.
+PANIC = "terraform provider got an unexpected error during execution: runtime error: invalid memory address or nil pointer dereference"
+BOXED = f"╷\n│ Error: Unexpected error\n│ \n│ {PANIC}\n╵\n"
 
 
 def test_error_text_keeps_whole_error_blocks_and_drops_the_rest() -> None:
@@ -30,7 +32,7 @@ def test_error_text_keeps_whole_error_blocks_and_drops_the_rest() -> None:
 
 
 def test_error_text_strips_the_box_terraform_draws_on_terminals() -> None:
-    assert error_text(BOXED) == "Error: Unexpected error\n\nPOST /rest/v1/VirDomain failed (HTTP 503)"
+    assert error_text(BOXED) == f"Error: Unexpected error\n\n{PANIC}"
 
 
 def test_error_text_without_error_blocks_is_the_output_tail() -> None:

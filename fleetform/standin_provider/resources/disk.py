@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from fleetform.standin_provider.base import (
     API,
+    Record,
     Resource,
     State,
     any_to_int,
@@ -29,7 +30,6 @@ from fleetform.standin_provider.diagnostics import Failure, nil_pointer
 from fleetform.standin_provider.gofmt import go_float
 from fleetform.standin_provider.planning import PlanRules
 from fleetform.standin_provider.power import busy
-from fleetform.standin_provider.rest import Record
 from fleetform.standin_provider.virdomain import get_one_vm
 
 DISK_TYPES = ("IDE_DISK", "SCSI_DISK", "VIRTIO_DISK", "IDE_FLOPPY", "NVRAM", "VTPM", "IDE_CDROM")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from fleetform.standin_provider.base import API, Resource, State, any_to_string, text
+from fleetform.standin_provider.base import API, Record, Resource, State, any_to_string, text
 from fleetform.standin_provider.diagnostics import Failure, nil_pointer
 from fleetform.standin_provider.planning import PlanRules
 from fleetform.standin_provider.power import busy
-from fleetform.standin_provider.rest import Record
 from fleetform.standin_provider.sources import SourceError, fetch
 
 URL_PREFIXES = ("http://", "https://", "file:///")

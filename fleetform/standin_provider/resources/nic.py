@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from fleetform.standin_provider.base import (
     API,
+    Record,
     Resource,
     State,
     any_to_int,
@@ -21,7 +22,6 @@ from fleetform.standin_provider.base import (
 from fleetform.standin_provider.diagnostics import Failure, nil_pointer
 from fleetform.standin_provider.planning import PlanRules
 from fleetform.standin_provider.power import busy
-from fleetform.standin_provider.rest import Record
 from fleetform.standin_provider.virdomain import get_one_vm
 
 

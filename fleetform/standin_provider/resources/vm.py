@@ -20,6 +20,7 @@ from tf.types import Unknown
 
 from fleetform.standin_provider.base import (
     API,
+    Record,
     Resource,
     State,
     any_to_bool,
@@ -36,7 +37,6 @@ from fleetform.standin_provider.diagnostics import Failure, crash, nil_pointer
 from fleetform.standin_provider.gofmt import go_value
 from fleetform.standin_provider.planning import PlanRules
 from fleetform.standin_provider.power import ShutdownSteps, shutdown_vm
-from fleetform.standin_provider.rest import Record
 from fleetform.standin_provider.virdomain import get_one_vm, get_vm_by_name
 
 MIB = 1024 * 1024

@@ -20,11 +20,10 @@ from typing import ClassVar
 
 from tf.types import Unknown
 
-from fleetform.standin_provider.base import API, Resource, State, any_to_bool, any_to_string, text
+from fleetform.standin_provider.base import API, Record, Resource, State, any_to_bool, any_to_string, text
 from fleetform.standin_provider.diagnostics import Failure, nil_pointer
 from fleetform.standin_provider.planning import PlanRules
 from fleetform.standin_provider.power import busy
-from fleetform.standin_provider.rest import Record
 
 
 class VmReplicationResource(Resource):

@@ -17,6 +17,7 @@ from tf.types import Unknown
 
 from fleetform.standin_provider.base import (
     API,
+    Record,
     Resource,
     State,
     any_to_int,
@@ -28,7 +29,6 @@ from fleetform.standin_provider.base import (
 from fleetform.standin_provider.diagnostics import Failure, crash, nil_pointer
 from fleetform.standin_provider.planning import PlanRules
 from fleetform.standin_provider.power import busy
-from fleetform.standin_provider.rest import Record
 
 RULE_FIELDS = (
     ("name", "name"),
