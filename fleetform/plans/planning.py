@@ -370,7 +370,9 @@ def _plan_one(
         plan = parse_plan(redacted)
     except (FleetformError, json.JSONDecodeError) as exc:
         entry.status = "failed"
-        entry.message = explain(str(exc), failure_context(job.name, job.site, terraform.env, "plan")) or str(exc)
+        entry.message = explain(str(exc), failure_context(job.name, job.site, terraform.env, "plan")) or str(
+            exc
+        )
         (target / ERROR_TEXT).write_text(str(exc) + "\n", encoding="utf-8")
         plan_file.unlink(missing_ok=True)
         unsettle(job.workdir)

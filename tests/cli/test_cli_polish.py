@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,16 @@ def test_validate_format_json(tmp_path: Path) -> None:
 
 def test_the_repository_ignores_plans_and_drift_reports_and_its_readme_turns_usage_reporting_off() -> None:
     ignored = set((ROOT / ".gitignore").read_text().splitlines())
-    assert {"plans/", "drift/", "*.tfplan", "state/", ".fleetform/"} <= ignored
+    assert {"/plans/", "/drift/", "*.tfplan", "state/", ".fleetform/"} <= ignored
+    # Anchored: saved plans and drift reports at the top are ignored, the package's own plans/ sources never.
+    for path, ignored_expected in (
+        ("plans/shop/tfplan", True),
+        ("drift/report.json", True),
+        ("fleetform/plans/failures.py", False),
+        ("tests/plans/test_day2_units.py", False),
+    ):
+        check = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False)
+        assert (check.returncode == 0) is ignored_expected, path
     readme = (ROOT / "README.md").read_text()
     for line in readme.splitlines():
         if line.startswith(("npx cdktf", "cdktf ")):

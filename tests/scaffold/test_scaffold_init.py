@@ -151,8 +151,8 @@ def test_init_gitignore_keeps_state_plans_and_tools_out(project: Path) -> None:
         "state/",
         ".fleetform/",
         "*.tfplan",
-        "plans/",
-        "drift/",
+        "/plans/",
+        "/drift/",
     } <= lines
 
 
