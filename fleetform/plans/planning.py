@@ -34,8 +34,8 @@ from fleetform.plans.common import (
     relative,
     split_names,
 )
-from fleetform.plans.failures import explain, failure_context
 from fleetform.plans.deleted import Inventories, Removed, take_out_deleted
+from fleetform.plans.failures import explain, failure_context
 from fleetform.plans.orphans import named_orphan, orphan_site, orphans_in_run, write_tombstone
 from fleetform.plans.power import in_place_power_updates
 from fleetform.plans.redact import redact_plan
