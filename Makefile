@@ -19,13 +19,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: help setup system-packages standin test lint format types pytest synth validate bindings bench demo demo-stop clean
+.PHONY: help setup system-packages standin test test-unit test-e2e lint format types pytest synth validate bindings bench demo demo-stop clean
 
 help:
 	@echo "make demo      setup, start the HyperCore simulator, cdktf deploy manifests/ to it, show the VMs"
 	@echo "make demo-stop stop the simulator started by make demo"
 	@echo "make setup     install everything into the project (.venv, node_modules)"
-	@echo "make test      setup, then lint, types and the test suite"
+	@echo "make test      setup, then lint, types and the test suite (make test-unit / test-e2e: one layer)"
 	@echo "make synth     synthesize manifests/ into cdktf.out/"
 	@echo "make bindings  regenerate providers/hypercore from the provider schema"
 	@echo "make bench     synth, plan and import at fleet size (about 30 min); writes bench/results.md"
@@ -71,8 +71,21 @@ format: setup
 types: setup
 	$(VENV)/bin/mypy
 
+# Two workers, each taking whole test files (a file's deployed fixtures are built once); the 25 slowest tests are
+# listed at the end. Slices: `make test-unit` (no Terraform, about a minute), `make test-e2e` (real Terraform
+# against the simulator), or any pytest marker expression: `make pytest PYTEST_ARGS='-m "e2e and not slow"'`.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
+
 pytest: setup
-	$(VENV)/bin/pytest
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-unit: setup
+	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: setup
+	$(PYTEST) -m e2e $(PYTEST_ARGS)
 
 test: setup lint types pytest
 

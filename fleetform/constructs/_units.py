@@ -42,7 +42,8 @@ class DiskSize:
 
 
 def disk_size(capacity_bytes: int) -> DiskSize:
-    """The smallest size >= ``capacity_bytes`` that survives the provider's decimal-GB float arithmetic."""
+    """``capacity_bytes`` itself when it survives the provider's decimal-GB float arithmetic, else the smallest
+    whole decimal MB above it that does (a visible, round number rather than a byte count few could read)."""
     if capacity_bytes <= 0:
         raise ValueError(f"disk capacity {capacity_bytes} bytes must be positive")
     if _round_trips(capacity_bytes):

@@ -117,7 +117,24 @@ def test_synth_stack_sets_local_backend_and_empty_provider(seed: SynthResult) ->
     }
 
 
-def test_synth_warns_when_disk_size_is_rounded(seed: SynthResult) -> None:
-    rounded = [w for w in seed.warnings if "cannot be expressed exactly" in w.message]
-    assert rounded, "50 GiB disks do not round-trip through decimal GB floats"
-    assert all(w.location.line > 0 for w in rounded)
+def test_synth_warns_exactly_about_rounded_disks_and_plaintext_passwords(seed: SynthResult) -> None:
+    found = sorted(
+        (Path(str(w.location.path)).name, w.location.line, w.message.split(" ")[0]) for w in seed.warnings
+    )
+    rounded = {  # GiB sizes that do not round-trip through the provider's decimal GB floats
+        ("mixed-os-enterprise.yaml", line) for line in (31, 110, 159, 164)
+    } | {("three-tier-webapp.yaml", line) for line in (102, 173, 244, 249, 252, 313, 318)}
+    passwords = {  # the seed's cloud-init user_data with literal passwords
+        ("mixed-os-enterprise.yaml", 53),
+        ("mixed-os-enterprise.yaml", 198),
+        ("three-tier-webapp.yaml", 297),
+    }
+    assert found == sorted(
+        [(f, line, "disk") for f, line in rounded] + [(f, line, "VM") for f, line in passwords]
+    )
+    assert all(w.severity == "warning" for w in seed.warnings)
+    for w in seed.warnings:
+        if w.message.startswith("disk"):
+            assert "cannot be expressed exactly in the provider's decimal GB" in w.message
+        else:
+            assert "seems to hold a password in plain text" in w.message

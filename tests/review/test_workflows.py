@@ -99,20 +99,26 @@ def test_plans_and_applies_wait_for_the_state_lock() -> None:
 
 
 def test_terraform_wrapper_is_off_so_show_json_stays_json() -> None:
+    checked = 0
     for path in (PLAN, APPLY):
         for job in load(path)["jobs"].values():
             for step in job.get("steps", []):
                 if str(step.get("uses", "")).startswith("hashicorp/setup-terraform"):
                     assert step["with"]["terraform_wrapper"] == "false"
+                    checked += 1
+    # Every job that runs fleetform plan/apply sets Terraform up; a deleted step must fail here.
+    assert checked == _jobs_running_fleetform()
 
 
 def test_secrets_reach_steps_only_through_env() -> None:
-    for path in (PLAN, APPLY):
-        for job in load(path)["jobs"].values():
-            assert "secrets." not in _scripts(job)
+    jobs = [job for path in (PLAN, APPLY) for job in load(path)["jobs"].values()]
+    assert jobs and any("secrets." in str(job.get("env", "")) or _step_env_secrets(job) for job in jobs)
+    for job in jobs:
+        assert "secrets." not in _scripts(job)
 
 
 def test_plan_artifacts_are_encrypted_before_upload() -> None:
+    uploads = 0
     for path in (PLAN, APPLY):
         for job in load(path)["jobs"].values():
             steps = job.get("steps", [])
@@ -123,6 +129,23 @@ def test_plan_artifacts_are_encrypted_before_upload() -> None:
                 ):
                     assert step["with"]["path"].endswith(".enc")
                     assert "openssl enc -aes-256-cbc" in steps[number - 1]["run"]
+                    uploads += 1
+    # The plan workflow uploads the saved plans; without that step the apply workflow has nothing to apply.
+    assert uploads >= 1
+
+
+def _jobs_running_fleetform() -> int:
+    """Jobs that run Terraform through fleetform (plan or apply; `plan --list` does not)."""
+    return sum(
+        1
+        for path in (PLAN, APPLY)
+        for job in load(path)["jobs"].values()
+        if any(verb in _scripts(job) for verb in ('fleetform plan "', "fleetform apply plans"))
+    )
+
+
+def _step_env_secrets(job: dict[str, Any]) -> bool:
+    return any("secrets." in str(step.get("env", "")) for step in job.get("steps", []))
 
 
 def _scripts(job: dict[str, Any]) -> str:
