@@ -1,6 +1,7 @@
 """``make bench``: fleetform's performance at fleet size, against a lower bound; writes bench/results.md.
 
     .venv/bin/python bench/run.py [--out bench/results.md] [--quick] [--sections synth,profile,plan,import]
+                                  [--sizes 10,100,1000,5000]
 
 Everything runs once, on this machine, in one go; the figures in results.md come from that run only.
 
@@ -709,6 +710,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: to try the benchmark")
     parser.add_argument("--sections", default="synth,profile,plan,import")
+    parser.add_argument(
+        "--sizes", help="fleet sizes (VMs) of the synth section, comma-separated (default: 10,100,1000,5000)"
+    )
     parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
     parser.add_argument("--notes", type=Path, default=BENCH / "notes.md", help="text for the Notes section")
     parser.add_argument(
@@ -727,7 +731,10 @@ def main() -> None:
         data = {}
         try:
             if "synth" in sections:
-                data["synth"] = synth_section(work, (10, 100, 500) if quick else SIZES, 1 if quick else 3)
+                sizes = (10, 100, 500) if quick else SIZES
+                if args.sizes:
+                    sizes = tuple(int(size) for size in args.sizes.split(","))
+                data["synth"] = synth_section(work, sizes, 1 if quick else 3)
             if "profile" in sections:
                 data["profile"] = profile_section(work, 100 if quick else 1000)
             if "plan" in sections:
@@ -742,7 +749,7 @@ def main() -> None:
         finally:
             if args.keep is None:
                 shutil.rmtree(work, ignore_errors=True)
-        full = not quick and sections == {"synth", "profile", "plan", "import"}
+        full = not quick and not args.sizes and sections == {"synth", "profile", "plan", "import"}
         command = "make bench" if full else " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
         meta = {
             "command": command,
