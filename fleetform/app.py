@@ -30,9 +30,9 @@ from fleetform.constructs import Application, ApplicationProps, RenderedApplicat
 from fleetform.constructs.render import Rendered
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, StackInput, load_inputs
+from fleetform.providers.hypercore.provider import HypercoreProvider
 from fleetform.stackbuild import APPLICATION_ID, StackBuild, prepare_stack, render_stack
 from fleetform.translate import credential_variables
-from providers.hypercore.provider import HypercoreProvider
 
 DEFAULT_MANIFESTS = "manifests"
 DEFAULT_OUTDIR = "cdktf.out"

@@ -21,9 +21,9 @@ from fleetform.constructs import (
     VirtualMachine,
     VirtualMachineProps,
 )
-from providers.hypercore.data_hypercore_vms import DataHypercoreVms
-from providers.hypercore.provider import HypercoreProvider
-from providers.hypercore.vm_snapshot_schedule import VmSnapshotSchedule, VmSnapshotScheduleRules
+from fleetform.providers.hypercore.data_hypercore_vms import DataHypercoreVms
+from fleetform.providers.hypercore.provider import HypercoreProvider
+from fleetform.providers.hypercore.vm_snapshot_schedule import VmSnapshotSchedule, VmSnapshotScheduleRules
 
 GiB = 1024**3
 UBUNTU = "https://cloud-images.ubuntu.com/releases/22.04/release/ubuntu-22.04-server-cloudimg-amd64.img"

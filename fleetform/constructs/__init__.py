@@ -2,7 +2,7 @@
 hypercore bindings.
 
 Usable from any cdktf Python app, with or without manifests: put a ``HypercoreProvider``
-(``providers.hypercore.provider``) in the stack, then build the constructs from their props (frozen dataclasses
+(``fleetform.providers.hypercore.provider``) in the stack, then build the constructs from their props (frozen dataclasses
 in :mod:`fleetform.constructs.props`; every optional field documents its default)::
 
     app = Application(stack, "web", props=ApplicationProps(name="web", images=[...], vms=[...]))

@@ -18,7 +18,7 @@ from fleetform.constructs.props import ApplicationProps
 from fleetform.constructs.schedule import SnapshotSchedule
 from fleetform.constructs.vm import VirtualMachine
 from fleetform.errors import Issue
-from providers.hypercore.data_hypercore_vms import DataHypercoreVms
+from fleetform.providers.hypercore.data_hypercore_vms import DataHypercoreVms
 
 
 class Application(Construct):

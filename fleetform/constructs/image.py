@@ -6,8 +6,8 @@ from constructs import Construct
 
 from fleetform.constructs._plan import plan_image
 from fleetform.constructs.props import DiskImageProps
-from providers.hypercore.iso import Iso
-from providers.hypercore.virtual_disk import VirtualDisk
+from fleetform.providers.hypercore.iso import Iso
+from fleetform.providers.hypercore.virtual_disk import VirtualDisk
 
 
 class DiskImage(Construct):

@@ -6,7 +6,7 @@ from constructs import Construct
 
 from fleetform.constructs._plan import plan_schedule
 from fleetform.constructs.props import SnapshotScheduleProps
-from providers.hypercore.vm_snapshot_schedule import VmSnapshotSchedule, VmSnapshotScheduleRules
+from fleetform.providers.hypercore.vm_snapshot_schedule import VmSnapshotSchedule, VmSnapshotScheduleRules
 
 
 class SnapshotSchedule(Construct):

@@ -15,11 +15,11 @@ from fleetform.constructs.image import DiskImage
 from fleetform.constructs.props import VirtualMachineProps
 from fleetform.constructs.schedule import SnapshotSchedule
 from fleetform.errors import Issue
-from providers.hypercore.disk import Disk
-from providers.hypercore.nic import Nic
-from providers.hypercore.vm import Vm, VmAffinityStrategy, VmClone
-from providers.hypercore.vm_boot_order import VmBootOrder
-from providers.hypercore.vm_power_state import VmPowerState
+from fleetform.providers.hypercore.disk import Disk
+from fleetform.providers.hypercore.nic import Nic
+from fleetform.providers.hypercore.vm import Vm, VmAffinityStrategy, VmClone
+from fleetform.providers.hypercore.vm_boot_order import VmBootOrder
+from fleetform.providers.hypercore.vm_power_state import VmPowerState
 
 
 class VirtualMachine(Construct):

@@ -27,7 +27,7 @@ from fleetform.constructs import (
 from fleetform.errors import InputError
 from fleetform.importer.record import ImportRecord, imports_path
 from fleetform.inputs import load_inputs
-from providers.hypercore.provider import HypercoreProvider
+from fleetform.providers.hypercore.provider import HypercoreProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3

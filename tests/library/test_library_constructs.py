@@ -27,9 +27,9 @@ from fleetform.constructs import (
     props,
 )
 from fleetform.errors import InputError
+from fleetform.providers.hypercore.data_hypercore_vms import DataHypercoreVms
+from fleetform.providers.hypercore.provider import HypercoreProvider
 from fleetform.tfschema import check_stack, load_provider_schema
-from providers.hypercore.data_hypercore_vms import DataHypercoreVms
-from providers.hypercore.provider import HypercoreProvider
 
 GiB = 1024**3
 PROPS_SOURCE = Path(props.__file__)
