@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from fleetform.synth import SynthResult, synthesize
+from fleetform.synth_cache import code_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = [
@@ -150,3 +151,24 @@ def test_a_site_that_selects_no_application_writes_an_empty_manifest_like_cdktf(
     assert (
         tmp_path / "out" / "manifest.json"
     ).read_text() == '{\n  "stacks": {\n  },\n  "version": "0.21.0"\n}'
+
+
+def test_the_code_fingerprint_covers_every_file_of_the_package(tmp_path: Path) -> None:
+    """No hand-kept list: a change to any module, binding or data file of the package changes every key."""
+    package = tmp_path / "fleetform"
+    shutil.copytree(ROOT / "fleetform", package, ignore=shutil.ignore_patterns("__pycache__"), symlinks=True)
+    before = code_fingerprint(package)
+    assert code_fingerprint(package) == before
+    for changed in ("translate.py", "constructs/_units.py", "providers/hypercore/vm.py", "manifest/model.py"):
+        path = package / changed
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# changed\n")
+        assert code_fingerprint(package) != before, changed
+        path.write_bytes(original)
+    (package / "providers" / "hypercore-provider-schema.json").write_text("{}")
+    assert code_fingerprint(package) != before
+    (package / "providers" / "hypercore-provider-schema.json").unlink()
+    shutil.copy(ROOT / "fleetform/providers/hypercore-provider-schema.json", package / "providers")
+    assert code_fingerprint(package) == before
+    (package / "new_module.py").write_text("")
+    assert code_fingerprint(package) != before
