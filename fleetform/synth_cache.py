@@ -16,7 +16,7 @@ The index, ``OUTDIR/.fleetform/synth-cache.json``, records per stack the key, th
 ``cdk.tf.json`` that synth wrote, the stack's entry in ``manifest.json`` and its warnings. A stack is taken
 from the cache only when its key matches and its ``cdk.tf.json`` still has that sha256; anything else is
 synthesized again. When every stack is taken from the cache, cdktf is not started at all and ``manifest.json``
-is written here, as cdktf writes it (:mod:`fleetform._stablejson`).
+is written from the recorded entries (:mod:`fleetform.synth`).
 
 ``FLEETFORM_SYNTH_CACHE=off`` (or ``0``/``false``) turns reuse off; the index is still written.
 """
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetform import __version__
+from fleetform._cdk_choice import library
 from fleetform.errors import Issue, Location
 
 FORMAT = 1
@@ -139,6 +140,7 @@ def code_fingerprint(package: Path = _PACKAGE) -> str:
     """sha256 of every file in ``package`` (by path relative to it, and content), tool versions and the
     environment cdktf reads."""
     digest = hashlib.sha256(f"format {FORMAT}\0fleetform {__version__}\0".encode())
+    digest.update(f"library {library()}\0".encode())
     for name in ("cdktf", "cdktn", "constructs", "jsii"):
         try:
             version = metadata.version(name)

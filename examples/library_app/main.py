@@ -114,7 +114,10 @@ class LibraryStack(TerraformStack):
             images={"tools-iso": tools},
         )
 
-        # The escape hatch: `resource` is the hypercore_vm itself, for attributes the props do not model.
+        # The escape hatches: `resource`, `disks`, `nics`, `boot_order` and `power_state` are the provider resources
+        # themselves (typed bindings), for what the props do not model. Tags set by operators in HyperCore's UI are
+        # left alone on the web server:
+        shop.vms["shop-web"].resource.add_override("lifecycle.ignore_changes", ["tags"])
         nightly = VmSnapshotSchedule(
             self,
             "nightly",
