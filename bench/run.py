@@ -11,7 +11,8 @@ Everything runs once, on this machine, in one go; the figures in results.md come
    of ``fleetform synth`` again (every stack from the synth cache), of ``npx cdktf synth`` (``main.py``), of
    the lower bound (``bench/lower_bound.py``: parse, validate and json.dumps equivalent Terraform JSON, checked
    equal to fleetform's once parsed) and, up to 1,000 VMs, of a naive cdktf app with one construct (a typed
-   binding) per resource (``bench/naive_per_resource.py``, its JSON checked equal too). Median of three runs
+   binding) per resource (``bench/naive_per_resource.py``, its JSON checked equal too), run in rounds
+   (each command once per round, so that load from others falls on all alike). Median of three runs
    (one for the slowest), peak of all runs. A least-squares line through the four sizes gives the slope.
 2. Profile (cProfile) of a 1,000-VM synth: the naive per-resource app and fleetform synth, phase by phase.
 3. On the simulator (``fleetform.simulator``, the stand-in provider; ``tests/support/sandbox.py``):
@@ -97,21 +98,6 @@ def env_base(**extra: str) -> dict[str, str]:
     return env
 
 
-def repeat(
-    times: int, command: Sequence[str], *, before: Callable[[], None] | None = None, **kw: Any
-) -> Sample:
-    sample = Sample()
-    for _ in range(times):
-        if before is not None:
-            before()
-        sample.add(measure.run(command, **kw))
-    return sample
-
-
-def remover(path: Path) -> Callable[[], None]:
-    return lambda: shutil.rmtree(path, ignore_errors=True)
-
-
 # --- 1. synth -------------------------------------------------------------------------------------------
 
 
@@ -129,69 +115,75 @@ class SynthRow:
 
 
 def synth_section(work: Path, sizes: Sequence[int], repeats: int) -> list[SynthRow]:
+    """Each size's commands in rounds (lower bound, fleetform synth, cached, cdktf, naive app, then again), so
+    that a change in the machine's load, shared with others, falls on every command alike."""
     rows = []
     for vms in sizes:
         fleet = work / f"fleet-{vms}"
         fleetgen.write_fleet(fleet, vms, clusters=CLUSTERS)
         times = 1 if vms >= 5000 else repeats
-        log(f"synth {vms} VMs: lower bound")
-        lower_out = fleet / "lb.out"
-        lower = repeat(
-            times,
-            [
-                PY,
-                str(BENCH / "lower_bound.py"),
-                "-c",
-                "fleetform.yaml",
-                "-m",
-                "manifests",
-                "-o",
-                str(lower_out),
-            ],
-            before=remover(lower_out),
-            cwd=fleet,
-            env=env_base(),
+        lower_out, out, cdk_out, naive_out = (
+            fleet / n for n in ("lb.out", "cdktf.out", "cdk.out", "naive.out")
         )
-        log(f"synth {vms} VMs: fleetform synth (cache off)")
-        out = fleet / "cdktf.out"
-        full = repeat(
-            times,
-            [FLEETFORM, "synth", "-m", "manifests", "-c", "fleetform.yaml", "-o", str(out)],
-            before=remover(out),
-            cwd=fleet,
-            env=env_base(FLEETFORM_SYNTH_CACHE="off"),
-        )
-        stacks, resources = check_equivalent(out, lower_out)
-        log(f"synth {vms} VMs: fleetform synth (every stack cached)")
-        cached = repeat(
-            times,
-            [FLEETFORM, "synth", "-m", "manifests", "-c", "fleetform.yaml", "-o", str(out)],
-            cwd=fleet,
-            env=env_base(),
-        )
-        log(f"synth {vms} VMs: npx cdktf synth")
-        cdk_out = fleet / "cdk.out"
-        cdktf = repeat(
-            times,
-            ["npx", "--no-install", "cdktf", "synth", "--output", str(cdk_out)],
-            before=remover(cdk_out),
-            cwd=ROOT,
-            env=env_base(
-                FLEETFORM_MANIFESTS=str(fleet / "manifests"), FLEETFORM_CONFIG=str(fleet / "fleetform.yaml")
+        # name -> (command, output to remove first, cwd, extra environment)
+        commands: dict[str, tuple[list[str], Path | None, Path, dict[str, str]]] = {
+            "lower bound": (
+                [
+                    PY,
+                    str(BENCH / "lower_bound.py"),
+                    "-c",
+                    "fleetform.yaml",
+                    "-m",
+                    "manifests",
+                    "-o",
+                    str(lower_out),
+                ],
+                lower_out,
+                fleet,
+                {},
             ),
-        )
-        naive = None
+            "fleetform synth (cache off)": (
+                [FLEETFORM, "synth", "-m", "manifests", "-c", "fleetform.yaml", "-o", str(out)],
+                out,
+                fleet,
+                {"FLEETFORM_SYNTH_CACHE": "off"},
+            ),
+            "fleetform synth (every stack cached)": (
+                [FLEETFORM, "synth", "-m", "manifests", "-c", "fleetform.yaml", "-o", str(out)],
+                None,
+                fleet,
+                {},
+            ),
+            "npx cdktf synth": (
+                ["npx", "--no-install", "cdktf", "synth", "--output", str(cdk_out)],
+                cdk_out,
+                ROOT,
+                {
+                    "FLEETFORM_MANIFESTS": str(fleet / "manifests"),
+                    "FLEETFORM_CONFIG": str(fleet / "fleetform.yaml"),
+                },
+            ),
+        }
         if vms <= 1000:
-            log(f"synth {vms} VMs: naive per-resource app")
-            naive_out = fleet / "naive.out"
-            naive = repeat(
-                times,
+            commands["naive per-resource app"] = (
                 [PY, str(BENCH / "naive_per_resource.py"), str(fleet), str(naive_out)],
-                before=remover(naive_out),
-                cwd=fleet,
-                env=env_base(),
+                naive_out,
+                fleet,
+                {},
             )
+        samples = {name: Sample() for name in commands}
+        for round_ in range(times):
+            for name, (command, output, cwd, extra) in commands.items():
+                log(f"synth {vms} VMs: {name} ({round_ + 1}/{times})")
+                if output is not None:
+                    shutil.rmtree(output, ignore_errors=True)
+                samples[name].add(measure.run(command, cwd=cwd, env=env_base(**extra)))
+        stacks, resources = check_equivalent(out, lower_out)
+        naive = samples.get("naive per-resource app")
+        if naive is not None:
             check_equivalent(out, naive_out)
+        lower, full = samples["lower bound"], samples["fleetform synth (cache off)"]
+        cached, cdktf = samples["fleetform synth (every stack cached)"], samples["npx cdktf synth"]
         rows.append(SynthRow(vms, stacks, resources, lower, full, cached, cdktf, naive))
         log(
             f"  {vms} VMs: lower {lower.median:.2f} s, fleetform {full.median:.2f} s ({full.peak_mb:.0f} MB), "

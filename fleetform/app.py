@@ -108,7 +108,8 @@ def build_stacks(app: App, builds: Sequence[StackBuild]) -> list[list[Issue]]:
             continue
         warnings.append(built.application.warnings)
         where = build.stack.manifest.locate("metadata", "name")
-        issues += [Issue(where, duplicate.message) for duplicate in shared(built).duplicates()]
+        # The stack holds nothing but fleetform's constructs (and, synthesizing, cdktf checks again with all).
+        issues += [Issue(where, duplicate.message) for duplicate in shared(built).duplicates(others=False)]
     if issues:
         raise InputError(issues)
     return warnings

@@ -9,10 +9,10 @@ in :mod:`fleetform.constructs.props`; every optional field documents its default
     vm = VirtualMachine(stack, "jumphost", props=VirtualMachineProps(name="jumphost", cpu=1, ...))
 
 Sizes are bytes (memory a whole MiB). ``examples/library_app/main.py`` is a complete app. ``fleetform synth``
-and ``cdktf synth`` of manifests build these same constructs. Each writes its resources as one cdktf element
-until one of them is reached for (``vm.resource``, ``vm.disks``, ``image.resource``, ...): then they become the
-typed bindings of :mod:`fleetform.providers.hypercore`, where ``add_override`` and every other cdktf escape
-hatch apply.
+and ``cdktf synth`` of manifests build these same constructs. fleetform writes a construct's resources itself
+(one cdktf element per stack) until one of them is reached for (``vm.resource``, ``vm.disks``,
+``image.resource``, ...): then they become the typed bindings of :mod:`fleetform.providers.hypercore`, where
+``add_override`` and every other cdktf escape hatch apply.
 
 The constructs are imported on first use, so that the props (and fleetform's code that only builds props)
 never start cdktf's jsii kernel.

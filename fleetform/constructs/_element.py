@@ -1,15 +1,16 @@
-"""How a fleetform construct writes its resources: as one cdktf element, until someone reaches for one. Private.
+"""How a fleetform construct's resources reach cdktf: written by fleetform until someone reaches for one. Private.
 
 A VM is seven resources or so; as typed bindings that is seven jsii objects, each costing several synchronous
 round trips to cdktf's Node process when it is built and again when it is synthesized. So a
-:class:`ResourceGroup` (a ``VirtualMachine``, ``DiskImage``, ``SnapshotSchedule`` or template look-up) describes
-its resources as plain data (:class:`Resource`) and writes them itself, as one element, with the ``//``
-metadata cdktf gives every resource (its construct path and logical id).
+:class:`ResourceGroup` (a ``VirtualMachine``, ``DiskImage``, ``SnapshotSchedule`` or template look-up) is a plain
+construct that describes its resources as plain data (:class:`Resource`); one cdktf element per stack
+(:class:`fleetform.constructs._stack.StackShared`) writes those of every group of the stack, each with the ``//``
+metadata cdktf gives a resource (its construct path and logical id).
 
 The moment a user reaches for one of its resources (``vm.resource``, ``vm.disks``, ``image.uuid``, ...), the
 group becomes what a cdktf user expects: every resource of it is created as the typed binding
 (``fleetform.providers.hypercore``) under the group, from the same data, with the same construct ids and logical
-ids, and the group writes nothing itself any more. From then on cdktf does everything: ``add_override``,
+ids, and the stack's element leaves the group out. From then on cdktf does everything: ``add_override``,
 ``override_logical_id``, lifecycle, ``import_from``, moves, references, the ``//`` metadata.
 
 References (:class:`Ref`) between resources are resolved at synth, by the logical id the referenced resource
@@ -27,7 +28,6 @@ from typing import Any
 
 from constructs import Construct
 
-from fleetform._cdktf import TerraformElement
 from fleetform.constructs._plan import construct_id
 from fleetform.constructs._stack import StackShared, shared
 from fleetform.providers.hypercore._runtime import HypercoreDataSource, LateValue, NestedValue
@@ -82,8 +82,8 @@ def _hcl_output() -> bool:
     return os.environ.get("SYNTH_HCL_OUTPUT", "") in ("true", "1")
 
 
-class ResourceGroup(TerraformElement):
-    """A construct whose resources are written as one element until one of them is reached for.
+class ResourceGroup(Construct):
+    """A construct whose resources its stack's element writes until one of them is reached for.
 
     Subclasses decide their resources in ``__init__`` (validating first, so that bad props raise before
     anything exists), pass them to :meth:`_resources_are`, and reach for them with :meth:`_binding`.
@@ -146,10 +146,11 @@ class ResourceGroup(TerraformElement):
         """The construct path the resource has (or would have) as a binding: ``/`` in an id becomes ``--``."""
         return f"{self._fleetform_path}/{construct_id(spec.construct_id)}"
 
-    def to_terraform(self) -> Any:
+    def write(self, fragment: dict[str, Any]) -> None:
+        """Add the group's resources to a stack's Terraform JSON ``fragment``, unless they are bindings (which
+        write themselves)."""
         if self._bindings is not None:
-            return {}  # the bindings write themselves
-        fragment: dict[str, dict[str, dict[str, Any]]] = {}
+            return
         for spec in self._specs.values():
             attributes = _resolve(spec.attributes)
             if spec.lifecycle is not None:
@@ -159,19 +160,6 @@ class ResourceGroup(TerraformElement):
             attributes["//"] = {"metadata": {"path": self._path_of(spec), "uniqueId": spec.logical_id}}
             section = fragment.setdefault("data" if spec.data else "resource", {})
             section.setdefault(spec.type, {})[spec.logical_id] = attributes
-        return fragment
-
-    def add_override(self, path: str, value: Any) -> None:
-        raise TypeError(
-            f"{type(self).__name__} '{self._fleetform_path}' is a group of resources: call add_override on one of them "
-            "(for example vm.resource.add_override(...), vm.disks['os'].add_override(...))"
-        )
-
-    def override_logical_id(self, new_logical_id: str) -> None:
-        raise TypeError(
-            f"{type(self).__name__} '{self._fleetform_path}' is a group of resources: call override_logical_id on one of "
-            "them (for example vm.resource.override_logical_id(...))"
-        )
 
 
 def _path_of(scope: Construct) -> str:

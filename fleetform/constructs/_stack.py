@@ -1,5 +1,8 @@
-"""What fleetform's constructs share within one stack, and the check that no two resources get one address.
-Private to the constructs.
+"""What fleetform's constructs share within one stack: the element that writes their resources, the template
+look-ups and secret variables, and the check that no two resources get one address. Private to the constructs.
+
+The resources of every construct nobody reached for are written by one cdktf element per stack
+(:class:`Resources`): a handful of jsii round trips per stack, however many VMs it holds.
 
 Terraform addresses come from names, not construct paths (``hypercore_vm.<vm>``), so two constructs can ask for
 the same one: two ``Application``s with a VM called ``web`` in one stack. cdktf would merge both into one
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import jsii
 from constructs import Construct, IValidation
 
-from fleetform._cdktf import TerraformDataSource, TerraformResource, TerraformStack
+from fleetform._cdktf import TerraformDataSource, TerraformElement, TerraformResource, TerraformStack
 
 if TYPE_CHECKING:
     from fleetform.constructs._element import ResourceGroup
@@ -46,14 +49,35 @@ class Duplicate:
         )
 
 
+RESOURCES_ID = "fleetform-resources"
+"""The construct id of the element that writes a stack's fleetform resources (a child of the stack)."""
+
+
+class Resources(TerraformElement):
+    """The Terraform JSON of every fleetform construct of a stack that nobody reached for."""
+
+    def __init__(self, stack: TerraformStack, shared: StackShared) -> None:
+        super().__init__(stack, RESOURCES_ID)
+        self._shared = shared
+
+    def to_terraform(self) -> Any:
+        fragment: dict[str, Any] = {}
+        for group in self._shared.groups:
+            group.write(fragment)
+        return fragment
+
+
 @jsii.implements(IValidation)
 class StackShared:
-    """One stack's fleetform resource groups, the template look-ups and secret variables its applications
-    share, and the validation that no two resources get one address (run by ``app.synth()``)."""
+    """One stack's fleetform resource groups and the element that writes them, the template look-ups and secret
+    variables its applications share, and the validation that no two resources get one address (run by
+    ``app.synth()``)."""
 
     def __init__(self, stack: TerraformStack) -> None:
         self.stack = stack
+        self.name: str = stack.node.id
         self.groups: list[ResourceGroup] = []
+        self.resources = Resources(stack, self)
         self.templates: dict[str, Any] = {}
         """machine type -> the template look-up of the stack."""
         self.secrets: dict[str, Any] = {}
@@ -66,28 +90,30 @@ class StackShared:
         """cdktf's validation hook: one message per pair of constructs whose resources share addresses."""
         return [duplicate.message for duplicate in self.duplicates()]
 
-    def duplicates(self) -> list[Duplicate]:
+    def duplicates(self, *, others: bool = True) -> list[Duplicate]:
         """Addresses that two resources of the stack would get, grouped by the pair of constructs that write
-        them (a VM's resources all clash when its name does)."""
+        them (a VM's resources all clash when its name does). ``others``: look at every cdktf resource of the
+        stack too, not only those of fleetform constructs nobody reached for (which needs Node)."""
         owners: dict[str, str] = {}
         pairs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
-        for address, path in self._addresses():
+        for address, path in self._addresses(others):
             first = owners.setdefault(address, path)
             if first != path:
                 key = (posixpath.dirname(first), posixpath.dirname(path))
                 pairs.setdefault(key, []).append((address, first, path))
-        name: str = self.stack.node.id
         return [
-            Duplicate(name, [address for address, _, _ in found], found[0][1], found[0][2])
+            Duplicate(self.name, [address for address, _, _ in found], found[0][1], found[0][2])
             for found in pairs.values()
         ]
 
-    def _addresses(self) -> Iterator[tuple[str, str]]:
+    def _addresses(self, others: bool) -> Iterator[tuple[str, str]]:
         """(address, construct path) of every resource and data source of the stack: those fleetform writes
         itself, then every typed binding or other cdktf resource (a group reached for is among those)."""
         for group in self.groups:
             if not group.reached:
                 yield from group.addresses()
+        if not others:
+            return
         for node in self.stack.node.find_all():
             if isinstance(node, TerraformResource):
                 yield f"{node.terraform_resource_type}.{node.friendly_unique_id}", node.node.path

@@ -40,8 +40,8 @@ class VirtualMachine(ResourceGroup):
     (``fleetform.providers.hypercore``): ``resource`` (the ``hypercore_vm``), ``disks`` and ``nics`` (by name and
     NIC key), ``boot_order`` and ``power_state``; ``add_override``, ``override_logical_id`` and every other
     cdktf method work on them, and references to them follow an overridden logical id. Until one of them is
-    reached for, the VM writes its resources itself as one cdktf element (the same JSON, much faster for big
-    stacks); reaching for one turns all of them into bindings.
+    reached for, fleetform writes them itself, with one cdktf element for all of a stack's constructs (the same
+    JSON, much faster for big stacks); reaching for one turns all of the VM's resources into bindings.
 
     Usable alone in any ``TerraformStack`` with a ``HypercoreProvider``::
 

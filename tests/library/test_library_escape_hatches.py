@@ -186,14 +186,6 @@ def test_references_to_a_construct_are_cdktf_tokens_of_its_resource() -> None:
     assert outputs["template_uuid"]["value"] == "${data.hypercore_vms.template-uefi.vms[0].uuid}"
 
 
-def test_overriding_a_whole_vm_construct_says_where_to_override_instead() -> None:
-    vm = VirtualMachine(new_stack(), "solo", props=VirtualMachineProps(name="solo", cpu=1, memory_bytes=GiB))
-    with pytest.raises(TypeError, match=r"vm\.resource\.add_override"):
-        vm.add_override("description", "x")
-    with pytest.raises(TypeError, match=r"vm\.resource\.override_logical_id"):
-        vm.override_logical_id("x")
-
-
 def test_hcl_output_builds_typed_bindings_from_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNTH_HCL_OUTPUT", "true")
     app = shop(new_stack())
