@@ -166,6 +166,16 @@ class VirtualMachine(ResourceGroup):
         power_state: VmPowerState = self._binding("power_state")
         return power_state
 
+    def add_override(self, path: str, value: Any) -> None:
+        """``add_override`` on the ``hypercore_vm`` (``vm.resource``), the resource a VM stands for; the disks,
+        NICs, boot order and power state have their own (``vm.disks["os"].add_override(...)``)."""
+        self.resource.add_override(path, value)
+
+    def override_logical_id(self, new_logical_id: str) -> None:
+        """``override_logical_id`` on the ``hypercore_vm``: its address becomes ``hypercore_vm.<new id>``, and
+        references to it (the disks', NICs', power state's ``vm_uuid``) follow."""
+        self.resource.override_logical_id(new_logical_id)
+
     @property
     def uuid(self) -> str:
         """Reference to the VM's UUID on the cluster (``resource.id``)."""

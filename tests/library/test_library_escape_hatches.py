@@ -111,6 +111,18 @@ def test_every_underlying_resource_is_its_typed_binding() -> None:
     assert web.resource.node.path == "lib/shop/web/Resource"
 
 
+def test_add_override_and_override_logical_id_on_the_vm_construct_itself_act_on_its_hypercore_vm() -> None:
+    stack = new_stack()
+    app = shop(stack)
+    app.vms["web"].add_override("description", "overridden")
+    app.vms["web"].override_logical_id("frontend")
+    resources = json.loads(CdkTesting.synth(stack))["resource"]
+    assert "web" not in resources["hypercore_vm"]
+    assert resources["hypercore_vm"]["frontend"]["description"] == "overridden"
+    # The VM's other resources keep their addresses and refer to the VM by its new one.
+    assert resources["hypercore_disk"]["web__data"]["vm_uuid"] == "${hypercore_vm.frontend.id}"
+
+
 def test_add_override_on_a_vm_shows_up_in_the_json_and_its_metadata() -> None:
     stack = new_stack()
     app = shop(stack)
