@@ -19,13 +19,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: help setup system-packages standin test test-unit test-e2e lint format types pytest synth validate bindings bench demo demo-stop clean
+.PHONY: help setup system-packages standin cdktn test test-unit test-e2e lint format types pytest synth validate bindings bench demo demo-stop clean
 
 help:
 	@echo "make demo      setup, start the HyperCore simulator, cdktf deploy manifests/ to it, show the VMs"
 	@echo "make demo-stop stop the simulator started by make demo"
 	@echo "make setup     install everything into the project (.venv, node_modules)"
 	@echo "make test      setup, then lint, types and the test suite (make test-unit / test-e2e: one layer)"
+	@echo "make cdktn     CDK Terrain (cdktn 0.24) in .venv-cdktn and tools/cdktn, for the tests that compare it"
 	@echo "make synth     synthesize manifests/ into cdktf.out/"
 	@echo "make bindings  regenerate providers/hypercore from the provider schema"
 	@echo "make bench     synth, plan and import at fleet size (about 30 min); writes bench/results.md"
@@ -60,6 +61,23 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# CDK Terrain, cdktf's maintained fork, in an environment of its own (tests/cdktn compares its JSON with cdktf's):
+# Pipfile.lock's runtime packages without cdktf, plus tools/cdktn/requirements.txt; cdktn-cli and the Node 22 it
+# needs from tools/cdktn/package-lock.json.
+CDKTN_VENV := .venv-cdktn
+cdktn: $(CDKTN_VENV)/.installed tools/cdktn/node_modules/.installed
+
+$(CDKTN_VENV)/.installed: Pipfile.lock tools/cdktn/requirements.txt | $(PIPENV)
+	rm -rf $(CDKTN_VENV)
+	$(PYTHON) -m venv $(CDKTN_VENV)
+	$(PIPENV) requirements | grep -v -E '^(-e |cdktf==|constructs==)' > $(CDKTN_VENV)/locked.txt
+	$(CDKTN_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(CDKTN_VENV)/locked.txt -r tools/cdktn/requirements.txt
+	touch $@
+
+tools/cdktn/node_modules/.installed: tools/cdktn/package-lock.json
+	npm ci --prefix tools/cdktn --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -78,16 +96,16 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
-pytest: setup
+pytest: setup cdktn
 	$(PYTEST) $(PYTEST_ARGS)
 
-test-unit: setup
+test-unit: setup cdktn
 	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
 
-test-e2e: setup
+test-e2e: setup cdktn
 	$(PYTEST) -m e2e $(PYTEST_ARGS)
 
-test: setup lint types pytest
+test: setup cdktn lint types pytest
 
 validate: setup
 	$(VENV)/bin/fleetform validate manifests/

@@ -100,7 +100,7 @@ def stack_json(
         ref = f"${{hypercore_vm.{base}.id}}"
         template = f"template-{spec.machine_type}"
         data.setdefault("hypercore_vms", {})[template] = {
-            "//": meta(f"{root}/Template-{spec.machine_type}", template),
+            "//": meta(f"{root}/Template-{spec.machine_type}/Resource", template),
             "name": site.templates[spec.machine_type],
         }
         machine: dict[str, Any] = {

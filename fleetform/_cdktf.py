@@ -1,19 +1,25 @@
-"""The one seam to the CDK library.
+"""The one seam to the CDK library: cdktf 0.21.0 by default, or its maintained fork CDK Terrain (``cdktn``).
 
-cdktf is archived upstream; its community fork CDK Terrain ships the same API as ``cdktn``.
-Every other module imports the CDK names from here, so moving to the fork is the one-line change
-of the import below.
+cdktf is archived upstream; CDK Terrain ships the same API as ``cdktn``. Every other module (the generated
+bindings included) imports the CDK names from here. Which library is loaded: :mod:`fleetform._cdk_choice`
+(``FLEETFORM_CDK=cdktn``, or cdktn installed without cdktf); ``tests/cdktn`` synthesizes the seed manifests
+with both and compares the JSON.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 
 # jsii prints a banner on every start when Node 20 runs it; it says nothing actionable for our users.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-import cdktf as cdk
+from fleetform._cdk_choice import library, library_version
+
+LIBRARY_NAME = library()
+LIBRARY_VERSION = library_version()
+cdk = importlib.import_module(LIBRARY_NAME)
 
 App = cdk.App
 Fn = cdk.Fn
@@ -31,9 +37,6 @@ TerraformVariable = cdk.TerraformVariable
 Testing = cdk.Testing
 Token = cdk.Token
 ITerraformDependable = cdk.ITerraformDependable
-
-LIBRARY_NAME = "cdktf"
-LIBRARY_VERSION = "0.21.0"
 
 __all__ = [
     "LIBRARY_NAME",

@@ -1,40 +1,30 @@
 """Manifests + site configuration -> a cdktf App with one TerraformStack per application.
 
-``main.py`` (run by ``cdktf synth``) and ``fleetform synth`` both build stacks with
-:func:`fleetform.stackbuild.prepare_stack`, :func:`~fleetform.stackbuild.render_stack` and
-:class:`ApplicationStack`, so they write the same JSON. Each application is rendered
-in Python first (:func:`fleetform.constructs.render.render_application`: every construct error of every
-manifest is known before cdktf starts) and handed to cdktf as one element (:class:`RenderedApplication`);
-``fast=False`` builds the per-resource ``Application`` construct instead (same JSON, and what
-``cdktf synth --hcl`` needs).
+``main.py`` (run by ``cdktf synth``) and ``fleetform synth`` both prepare stacks with
+:func:`fleetform.stackbuild.prepare_stack` and build them with :func:`build_stacks`: an
+:class:`ApplicationStack` holding the provider, the backend and the ``Application`` construct, the same
+construct a library user builds. Every construct error of every manifest, and every address two resources of a
+stack would share, is collected before anything is synthesized.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from constructs import Construct
 
-from fleetform._cdktf import (
-    App,
-    LocalBackend,
-    PgBackend,
-    TerraformOutput,
-    TerraformResource,
-    TerraformStack,
-    TerraformVariable,
-)
-from fleetform.constructs import Application, ApplicationProps, RenderedApplication
-from fleetform.constructs.render import Rendered
+from fleetform._cdktf import App, LocalBackend, PgBackend, TerraformOutput, TerraformStack, TerraformVariable
+from fleetform.constructs import Application, ApplicationProps
+from fleetform.constructs._stack import shared
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, StackInput, load_inputs
 from fleetform.origins import ORIGIN_OUTPUT, find_orphans, origin_of, whole_set
-from fleetform.stackbuild import APPLICATION_ID, StackBuild, prepare_stack, render_stack
+from fleetform.providers.hypercore.provider import HypercoreProvider
+from fleetform.stackbuild import APPLICATION_ID, StackBuild, prepare_stack
 from fleetform.translate import credential_variables
-from providers.hypercore.provider import HypercoreProvider
 
 DEFAULT_MANIFESTS = "manifests"
 DEFAULT_OUTDIR = "cdktf.out"
@@ -57,7 +47,6 @@ class ApplicationStack(TerraformStack):
         stack: StackInput,
         props: ApplicationProps,
         state: str,
-        rendered: Rendered | None = None,
     ) -> None:
         super().__init__(scope, id)
         cluster = stack.target.cluster
@@ -88,11 +77,7 @@ class ApplicationStack(TerraformStack):
             PgBackend(self, conn_str="", schema_name=state).add_override("conn_str", None)
         else:
             LocalBackend(self, path=state)
-        self.application: Application | RenderedApplication
-        if rendered is not None:
-            self.application = RenderedApplication(self, APPLICATION_ID, props=props, rendered=rendered)
-        else:
-            self.application = Application(self, APPLICATION_ID, props=props)
+        self.application = Application(self, APPLICATION_ID, props=props)
         if stack.imports:
             self._add_import_blocks(stack.imports)
         # Recorded in the state by every apply (fleetform or cdktf deploy): which manifest this stack came from,
@@ -110,19 +95,33 @@ class ApplicationStack(TerraformStack):
         One stack-level override, not ``import_from`` per resource (which runs ``terraform version`` each time).
         Kept after the apply: Terraform then finds the objects in state and plans nothing for them.
         """
-        if isinstance(self.application, RenderedApplication):
-            present = set(self.application.resources)
-        else:
-            present = {
-                f"{node.terraform_resource_type}.{node.friendly_unique_id}"
-                for node in self.node.find_all()
-                if isinstance(node, TerraformResource)
-            }
+        present = set(self.application.addresses())
         blocks = [
             {"to": address, "id": imports[address]} for address in sorted(imports) if address in present
         ]
         if blocks:
             self.add_override("import", blocks)
+
+
+def build_stacks(app: App, builds: Sequence[StackBuild]) -> list[list[Issue]]:
+    """An :class:`ApplicationStack` in ``app`` for each prepared stack; the construct warnings of each (disk
+    sizes that had to be rounded). Raises InputError listing every construct error of every stack, and every
+    address that two resources of a stack would share, before anything is synthesized."""
+    warnings: list[list[Issue]] = []
+    issues: list[Issue] = []
+    for build in builds:
+        try:
+            built = ApplicationStack(app, build.name, stack=build.stack, props=build.props, state=build.state)
+        except InputError as exc:
+            issues.extend(exc.issues)
+            continue
+        warnings.append(built.application.warnings)
+        where = build.stack.manifest.locate("metadata", "name")
+        # The stack holds nothing but fleetform's constructs (and, synthesizing, cdktf checks again with all).
+        issues += [Issue(where, duplicate.message) for duplicate in shared(built).duplicates(others=False)]
+    if issues:
+        raise InputError(issues)
+    return warnings
 
 
 def build_app(
@@ -131,46 +130,26 @@ def build_app(
     outdir: str | Path,
     final_outdir: str | Path | None = None,
     allow_data_loss: bool = False,
-    fast: bool = True,
 ) -> tuple[App, list[Issue]]:
     """The cdktf App for validated inputs, and the warnings raised while building it.
 
     ``final_outdir`` is where the stacks will finally live; it defaults to ``outdir``. Every construct error of
-    every manifest is collected before any stack is synthesized, so invalid input writes nothing. ``fast``:
-    each application as one :class:`RenderedApplication` element (default); False: the ``Application``
-    construct, one jsii object per resource.
+    every manifest is collected before any stack is synthesized, so invalid input writes nothing.
     """
     final = Path(final_outdir or outdir).resolve()
     builds: list[StackBuild] = []
     issues: list[Issue] = []
     for stack in inputs.stacks:
         try:
-            build = prepare_stack(stack, final_outdir=final, allow_data_loss=allow_data_loss)
-            if fast:
-                render_stack(build)
-            builds.append(build)
-        except InputError as exc:
-            issues.extend(exc.issues)
-    if fast and issues:
-        raise InputError(issues)
-    app = App(outdir=str(outdir))
-    warnings = list(inputs.warnings)
-    for build in builds:
-        try:
-            built = ApplicationStack(
-                app,
-                build.name,
-                stack=build.stack,
-                props=build.props,
-                state=build.state,
-                rendered=build.rendered,
-            )
-            warnings.extend(build.notes)
-            warnings.extend(built.application.warnings)
+            builds.append(prepare_stack(stack, final_outdir=final, allow_data_loss=allow_data_loss))
         except InputError as exc:
             issues.extend(exc.issues)
     if issues:
         raise InputError(issues)
+    app = App(outdir=str(outdir))
+    warnings = list(inputs.warnings)
+    for build, construct_warnings in zip(builds, build_stacks(app, builds), strict=True):
+        warnings += [*build.notes, *construct_warnings]
     return app, list(dict.fromkeys(warnings))
 
 
@@ -186,9 +165,7 @@ def main() -> None:
     try:
         inputs = load_inputs(manifest_paths_from_env(), os.environ.get("FLEETFORM_CONFIG"))
         allow = os.environ.get("FLEETFORM_ALLOW_DATA_LOSS", "") not in ("", "0", "false")
-        # cdktf synth --hcl asks every element for HCL, which only the per-resource constructs write.
-        hcl = os.environ.get("SYNTH_HCL_OUTPUT", "") in ("true", "1")
-        app, warnings = build_app(inputs, outdir=outdir, allow_data_loss=allow, fast=not hcl)
+        app, warnings = build_app(inputs, outdir=outdir, allow_data_loss=allow)
     except InputError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)

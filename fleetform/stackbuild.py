@@ -1,4 +1,4 @@
-"""One stack on its way to cdktf: its application's props, its state location, its rendered Terraform JSON.
+"""One stack on its way to cdktf: its application's props and its state location.
 
 Everything here is plain Python (no cdktf, so no jsii kernel): ``fleetform synth`` prepares every stack and
 computes its cache key before deciding whether cdktf needs to start at all.
@@ -10,9 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fleetform.constructs._plan import construct_id
 from fleetform.constructs.props import ApplicationProps
-from fleetform.constructs.render import Rendered, render_application
 from fleetform.errors import Issue
 from fleetform.inputs import StackInput
 from fleetform.translate import application_props, pg_schema, state_file
@@ -31,17 +29,10 @@ class StackBuild:
     """The local backend's path (relative to the stack's working directory), or the pg schema."""
     notes: list[Issue] = field(default_factory=list)
     """Warnings about what fleetform decided for the application (see :func:`fleetform.translate.application_props`)."""
-    rendered: Rendered | None = None
-    """The application's Terraform JSON, once :func:`render_stack` ran."""
 
     @property
     def name(self) -> str:
         return self.stack.name
-
-    @property
-    def warnings(self) -> list[Issue]:
-        """The notes, then the construct warnings (rounded disk sizes) once rendered."""
-        return [*self.notes, *(self.rendered.warnings if self.rendered is not None else [])]
 
 
 def prepare_stack(stack: StackInput, *, final_outdir: Path, allow_data_loss: bool = False) -> StackBuild:
@@ -60,6 +51,27 @@ def prepare_stack(stack: StackInput, *, final_outdir: Path, allow_data_loss: boo
     return StackBuild(stack, props, state, notes)
 
 
-def render_stack(build: StackBuild) -> None:
-    """Render the stack's application in Python (no cdktf); raises InputError where the constructs would."""
-    build.rendered = render_application(build.props, f"{construct_id(build.name)}/{APPLICATION_ID}")
+def check_stack(build: StackBuild) -> list[Issue]:
+    """What building the stack's constructs would say, without cdktf (``fleetform validate``): its notes and
+    the VMs' warnings (disk sizes that had to be rounded). Raises InputError with every construct error."""
+    from fleetform.constructs._plan import plan_application, plan_vm
+    from fleetform.errors import InputError
+
+    props = build.props
+    plan = plan_application(props)
+    images = {image.name: image for image in props.images}
+    schedules = {schedule.name: schedule for schedule in props.snapshot_schedules}
+    warnings = list(build.notes)
+    problems: list[Issue] = []
+    for vm, machine_type in plan.vms:
+        try:
+            # A template look-up stands for the machine type's template, as the Application construct's does.
+            template = None if machine_type is None else f"<template {machine_type}>"
+            warnings += plan_vm(
+                vm.name, vm, images, schedules, template=template, application=props.name
+            ).warnings
+        except InputError as exc:
+            problems.extend(exc.issues)
+    if problems:
+        raise InputError(problems)
+    return warnings

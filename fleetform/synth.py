@@ -5,9 +5,11 @@ into place, one atomic rename each, so a failed synth leaves the previous output
 ``.terraform`` working files) untouched.
 
 Stacks whose inputs did not change since the last synth into ``DIR`` keep their file
-(:mod:`fleetform.synth_cache`); only the others are built, each application rendered in Python and handed to
-cdktf as one element (:mod:`fleetform.app`). When no stack needs building, cdktf (and its Node process) is not
-started at all. Cached or not, the files are byte for byte the same.
+(:mod:`fleetform.synth_cache`); only the others are built, with the constructs ``cdktf synth`` builds
+(:mod:`fleetform.app`). When no stack needs building, cdktf (and its Node process) is not started at all.
+Cached or not, every ``cdk.tf.json`` is byte for byte the same. ``manifest.json`` is cdktf's when cdktf wrote
+every stack; otherwise fleetform writes it from what cdktf wrote for each stack (the same data; formatted by
+Python's ``json``, not byte for byte as cdktf formats it).
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fleetform._stablejson import stringify
+from fleetform._cdk_choice import library_version
 from fleetform.constructs._plan import construct_id
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, load_inputs
@@ -66,7 +67,7 @@ def synthesize(
     :func:`fleetform.inputs.load_inputs` returned for these paths, when the caller has it already. ``prune``:
     drop the stacks of earlier synths that these manifests do not make, as ``cdktf synth`` does (default); False
     keeps them and their working directories (a run over some manifests must not touch the others' files)."""
-    from fleetform.stackbuild import prepare_stack, render_stack
+    from fleetform.stackbuild import prepare_stack
 
     if inputs is None:
         inputs = load_inputs(manifest_paths, config_path)
@@ -92,28 +93,20 @@ def synthesize(
             entry = index.reusable(directory, keys[directory])
             if entry is not None:
                 reused[directory] = entry.warnings
-            else:
-                render_stack(build)
             builds.append((directory, build))
         except InputError as exc:
             issues.extend(exc.issues)
     if issues:
         raise InputError(issues)
-    warnings = list(inputs.warnings)
-    for directory, build in builds:
-        warnings.extend(build.notes)
-        if directory in reused:
-            warnings.extend(reused[directory])
-        elif build.rendered is not None:
-            warnings.extend(build.rendered.warnings)
     fresh = [(d, b) for d, b in builds if d not in reused]
 
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    built: dict[str, list[Issue]] = {}
     try:
         written: dict[str, Any] = {}
         if fresh:
-            _synth_with_cdktf([b for _, b in fresh], scratch)
+            built = _synth_with_cdktf(fresh, scratch)
             written = json.loads((scratch / MANIFEST).read_text(encoding="utf-8"))
             index.version = written.get("version", index.version)
         stacks = sorted(d for d, _ in builds)
@@ -121,9 +114,11 @@ def synthesize(
         _install(scratch, out, stacks, written, index, kept)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    for directory, build in fresh:
-        assert build.rendered is not None
-        index.record(directory, keys[directory], written["stacks"][directory], build.rendered.warnings)
+    warnings = list(inputs.warnings)
+    for directory, build in builds:
+        warnings += [*build.notes, *(reused[directory] if directory in reused else built[directory])]
+    for directory, _ in fresh:
+        index.record(directory, keys[directory], written["stacks"][directory], built[directory])
     index.save([*stacks, *kept])
     return SynthResult(
         outdir=out, stacks=stacks, warnings=list(dict.fromkeys(warnings)), reused=sorted(reused)
@@ -144,16 +139,16 @@ def _key_inputs(build: StackBuild) -> dict[str, Any]:
     }
 
 
-def _synth_with_cdktf(builds: Sequence[StackBuild], scratch: Path) -> None:
+def _synth_with_cdktf(builds: Sequence[tuple[str, StackBuild]], scratch: Path) -> dict[str, list[Issue]]:
+    """Build and synthesize the stacks into ``scratch``; the construct warnings of each, by directory. Raises
+    InputError (writing nothing) for what the constructs refuse."""
     from fleetform._cdktf import App
-    from fleetform.app import ApplicationStack
+    from fleetform.app import build_stacks
 
     app = App(outdir=str(scratch))
-    for build in builds:
-        ApplicationStack(
-            app, build.name, stack=build.stack, props=build.props, state=build.state, rendered=build.rendered
-        )
+    warnings = build_stacks(app, [build for _, build in builds])
     app.synth()
+    return {directory: found for (directory, _), found in zip(builds, warnings, strict=True)}
 
 
 def _kept(out: Path, index: SynthCache, stacks: Sequence[str]) -> list[str]:
@@ -187,8 +182,11 @@ def _install(
         (scratch / MANIFEST).replace(out / MANIFEST)
     else:
         entries = {s: fresh[s] if s in fresh else index.entries[s].manifest for s in sorted([*stacks, *kept])}
-        version = index.version or metadata.version("cdktf")
-        (out / MANIFEST).write_text(stringify({"stacks": entries, "version": version}), encoding="utf-8")
+        version = index.version or library_version()
+        text = json.dumps(
+            {"stacks": entries, "version": version}, indent=2, sort_keys=True, ensure_ascii=False
+        )
+        (out / MANIFEST).write_text(text, encoding="utf-8")
     # cdktf synth removes the directories of stacks that left the app; do the same so both outputs agree.
     for old in (out / "stacks").iterdir():
         if old.is_dir() and old.name not in stacks and old.name not in kept:

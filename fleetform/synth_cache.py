@@ -2,9 +2,11 @@
 
 Every stack gets a key, a sha256 over everything its Terraform JSON depends on:
 
-- the code that writes it: a fingerprint of the sources of the constructs, the renderer, the app and synth
-  modules, the generated bindings and the provider schema, plus the versions of fleetform, cdktf,
-  constructs and jsii, and the environment variables cdktf reads while synthesizing;
+- the code that writes it: a sha256 of every file of the ``fleetform`` package (its modules, the generated
+  bindings in ``fleetform/providers`` and the provider schema, templates and data; about 160 files, read in a
+  few milliseconds), so that no change to the code can go unnoticed and no list of files has to be kept; plus
+  the versions of fleetform, cdktf (or cdktn), constructs and jsii, and the environment variables cdktf reads
+  while synthesizing;
 - the stack: its name, cluster (name and host), backend, state location, imports, and its application's
   props, i.e. the manifest as rendered for that cluster and resolved against the site (VLANs, templates,
   image mirror and the sizes of local images, ``--allow-data-loss``), including where every VM and disk was
@@ -14,7 +16,7 @@ The index, ``OUTDIR/.fleetform/synth-cache.json``, records per stack the key, th
 ``cdk.tf.json`` that synth wrote, the stack's entry in ``manifest.json`` and its warnings. A stack is taken
 from the cache only when its key matches and its ``cdk.tf.json`` still has that sha256; anything else is
 synthesized again. When every stack is taken from the cache, cdktf is not started at all and ``manifest.json``
-is written here, as cdktf writes it (:mod:`fleetform._stablejson`).
+is written from the recorded entries (:mod:`fleetform.synth`).
 
 ``FLEETFORM_SYNTH_CACHE=off`` (or ``0``/``false``) turns reuse off; the index is still written.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetform import __version__
+from fleetform._cdk_choice import library
 from fleetform.errors import Issue, Location
 
 FORMAT = 1
@@ -40,17 +43,6 @@ ENV = "FLEETFORM_SYNTH_CACHE"
 # What cdktf reads from the environment while it builds and writes a stack.
 _CDKTF_ENV = ("CDKTF_CONTEXT_JSON", "CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS", "SYNTH_HCL_OUTPUT")
 _PACKAGE = Path(__file__).resolve().parent
-_SOURCES = (
-    "__init__.py",
-    "_cdktf.py",
-    "_stablejson.py",
-    "addresses.py",
-    "app.py",
-    "secrets.py",
-    "synth.py",
-    "synth_cache.py",
-    "constructs/*.py",
-)
 
 
 def enabled_by_env() -> bool:
@@ -144,9 +136,12 @@ class SynthCache:
         return self._fingerprint
 
 
-def code_fingerprint() -> str:
+def code_fingerprint(package: Path = _PACKAGE) -> str:
+    """sha256 of every file in ``package`` (by path relative to it, and content), tool versions and the
+    environment cdktf reads."""
     digest = hashlib.sha256(f"format {FORMAT}\0fleetform {__version__}\0".encode())
-    for name in ("cdktf", "constructs", "jsii"):
+    digest.update(f"library {library()}\0".encode())
+    for name in ("cdktf", "cdktn", "constructs", "jsii"):
         try:
             version = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -154,16 +149,21 @@ def code_fingerprint() -> str:
         digest.update(f"{name} {version}\0".encode())
     for variable in _CDKTF_ENV:
         digest.update(f"{variable}={os.environ.get(variable, '')}\0".encode())
-    for path in _source_files():
-        digest.update(str(path.relative_to(path.parents[1])).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in package_files(package):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def _source_files() -> list[Path]:
-    files = [p for pattern in _SOURCES for p in sorted(_PACKAGE.glob(pattern))]
-    bindings = _PACKAGE.parent / "providers"
-    files += sorted((bindings / "hypercore").glob("*.py"))
-    files += sorted(bindings.glob("*.json"))
+def package_files(package: Path) -> list[Path]:
+    """Every file under ``package`` in a stable order; bytecode caches and dangling links left out, linked
+    directories (the scaffold's workflows) not followed."""
+    files = []
+    for directory, subdirectories, names in os.walk(package):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        for name in sorted(names):
+            path = Path(directory, name)
+            if not name.endswith((".pyc", ".pyo")) and path.is_file():
+                files.append(path)
     return files
 
 

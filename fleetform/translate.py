@@ -98,9 +98,7 @@ def application_props(
                 cpu=spec.cpu,
                 memory_bytes=spec.memory,
                 machine_type=spec.machine_type,
-                description=spec.description
-                if spec.description is not None
-                else default_description(name, resource.name),
+                description=spec.description,
                 tags=tuple(spec.tags),
                 power_state=spec.state,
                 disks=tuple(disks),
@@ -144,15 +142,6 @@ def snapshot_schedules(lm: LoadedManifest) -> tuple[SnapshotScheduleProps, ...]:
         )
         for schedule in app.settings.snapshot_schedules
     )
-
-
-def default_description(application: str, vm: str) -> str:
-    """The description of a VM whose manifest gives none.
-
-    Never empty: the provider does not send an empty description, so a clone would keep its template's and
-    every later plan would show a change.
-    """
-    return f"{application}/{vm} (managed by fleetform)"
 
 
 def state_file(site: SiteConfig, stack: str) -> Path:

@@ -21,9 +21,9 @@ from fleetform.constructs import (
     VirtualMachine,
     VirtualMachineProps,
 )
-from providers.hypercore.data_hypercore_vms import DataHypercoreVms
-from providers.hypercore.provider import HypercoreProvider
-from providers.hypercore.vm_snapshot_schedule import VmSnapshotSchedule, VmSnapshotScheduleRules
+from fleetform.providers.hypercore.data_hypercore_vms import DataHypercoreVms
+from fleetform.providers.hypercore.provider import HypercoreProvider
+from fleetform.providers.hypercore.vm_snapshot_schedule import VmSnapshotSchedule, VmSnapshotScheduleRules
 
 GiB = 1024**3
 UBUNTU = "https://cloud-images.ubuntu.com/releases/22.04/release/ubuntu-22.04-server-cloudimg-amd64.img"
@@ -114,7 +114,10 @@ class LibraryStack(TerraformStack):
             images={"tools-iso": tools},
         )
 
-        # The escape hatch: `resource` is the hypercore_vm itself, for attributes the props do not model.
+        # The escape hatches: `resource`, `disks`, `nics`, `boot_order` and `power_state` are the provider resources
+        # themselves (typed bindings), for what the props do not model. Tags set by operators in HyperCore's UI are
+        # left alone on the web server:
+        shop.vms["shop-web"].resource.add_override("lifecycle.ignore_changes", ["tags"])
         nightly = VmSnapshotSchedule(
             self,
             "nightly",

@@ -75,21 +75,18 @@ def validate(
 
 
 def _synth_findings(inputs: Any) -> list[Issue]:
-    """What synth adds to the inputs' warnings: each stack's props and rendered resources (no cdktf). Raises
-    InputError with every construct error, as synth would."""
-    from fleetform.stackbuild import prepare_stack, render_stack
+    """What synth adds to the inputs' warnings: each stack's props and the constructs' decisions (no cdktf).
+    Raises InputError with every construct error, as synth would."""
+    from fleetform.stackbuild import check_stack, prepare_stack
 
     found: list[Issue] = []
     problems: list[Issue] = []
     out = Path("cdktf.out").resolve()
     for stack in inputs.stacks:
         try:
-            build = prepare_stack(stack, final_outdir=out)
-            render_stack(build)
+            found.extend(check_stack(prepare_stack(stack, final_outdir=out)))
         except InputError as exc:
             problems.extend(exc.issues)
-            continue
-        found.extend(build.warnings)
     if problems:
         raise InputError(list(dict.fromkeys(problems)))
     return found

@@ -2,15 +2,17 @@
 hypercore bindings.
 
 Usable from any cdktf Python app, with or without manifests: put a ``HypercoreProvider``
-(``providers.hypercore.provider``) in the stack, then build the constructs from their props (frozen dataclasses
+(``fleetform.providers.hypercore.provider``) in the stack, then build the constructs from their props (frozen dataclasses
 in :mod:`fleetform.constructs.props`; every optional field documents its default)::
 
     app = Application(stack, "web", props=ApplicationProps(name="web", images=[...], vms=[...]))
     vm = VirtualMachine(stack, "jumphost", props=VirtualMachineProps(name="jumphost", cpu=1, ...))
 
-Sizes are bytes (memory a whole MiB). ``examples/library_app/main.py`` is a complete app.
-``RenderedApplication`` writes the same JSON as ``Application`` as one cdktf element (much faster for big
-stacks, no child constructs).
+Sizes are bytes (memory a whole MiB). ``examples/library_app/main.py`` is a complete app. ``fleetform synth``
+and ``cdktf synth`` of manifests build these same constructs. fleetform writes a construct's resources itself
+(one cdktf element per stack) until one of them is reached for (``vm.resource``, ``vm.disks``,
+``image.resource``, ...): then they become the typed bindings of :mod:`fleetform.providers.hypercore`, where
+``add_override`` and every other cdktf escape hatch apply.
 
 The constructs are imported on first use, so that the props (and fleetform's code that only builds props)
 never start cdktf's jsii kernel.
@@ -35,14 +37,12 @@ from fleetform.constructs.props import (
 if TYPE_CHECKING:
     from fleetform.constructs.application import Application
     from fleetform.constructs.image import DiskImage
-    from fleetform.constructs.rendered import RenderedApplication
     from fleetform.constructs.schedule import SnapshotSchedule
     from fleetform.constructs.vm import VirtualMachine
 
 _CONSTRUCTS = {
     "Application": "fleetform.constructs.application",
     "DiskImage": "fleetform.constructs.image",
-    "RenderedApplication": "fleetform.constructs.rendered",
     "SnapshotSchedule": "fleetform.constructs.schedule",
     "VirtualMachine": "fleetform.constructs.vm",
 }
@@ -55,7 +55,6 @@ __all__ = [
     "DiskImageProps",
     "DiskProps",
     "NicProps",
-    "RenderedApplication",
     "SnapshotRuleProps",
     "SnapshotSchedule",
     "SnapshotScheduleProps",

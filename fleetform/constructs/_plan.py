@@ -1,11 +1,10 @@
 """What a VM or an image becomes in Terraform, as plain data. Private to the constructs.
 
 The one place that decides a VM's resources, their construct ids, logical ids, attributes, lifecycle rules,
-boot order and dependencies. :class:`~fleetform.constructs.vm.VirtualMachine` turns a :class:`VmPlan` into
-typed binding resources (one jsii object each); :mod:`fleetform.constructs.render` turns the same plan into
-Terraform JSON directly. References between resources stay symbolic here (the disk's image by name, boot
-devices and dependencies by kind and key), because each side writes them its own way: cdktf tokens on one,
-``${type.logical_id.attribute}`` strings on the other.
+boot order and dependencies, and validates props before anything exists. References between resources stay
+symbolic here (the disk's image by name, boot devices and dependencies by kind and key): the constructs
+(:mod:`fleetform.constructs.vm`) turn them into references that follow the referenced resource wherever it
+ends up (:mod:`fleetform.constructs._element`).
 """
 
 from __future__ import annotations
@@ -178,25 +177,31 @@ def plan_vm(
     props: VirtualMachineProps,
     images: Mapping[str, DiskImageProps],
     schedules: Mapping[str, SnapshotScheduleProps] | None = None,
+    *,
+    template: Any = None,
+    application: str | None = None,
 ) -> VmPlan:
     """The resources of the VM with construct id ``id``; ``images`` maps the names disks use to their props,
-    ``schedules`` the names of snapshot schedules. Raises InputError for props the provider cannot express,
-    before deciding anything."""
-    validate_vm(props, images, schedules or {})
+    ``schedules`` the names of snapshot schedules, ``template`` is what the clone's ``source_vm_uuid`` gets
+    (default: ``props.template``), ``application`` the name of the application the VM is part of (for its
+    default description). Raises InputError for props the provider cannot express, before deciding
+    anything."""
+    template = props.template if template is None else template
+    validate_vm(props, images, schedules or {}, has_template=template is not None)
     base = logical_id(id)
     clone = None
     # An adopted VM exists already: the provider's read never sets clone, so a clone block would plan a
     # (silently ignored) update forever.
-    if props.template is not None and not props.adopted:
+    if template is not None and not props.adopted:
         init = props.cloud_init
-        clone = {"source_vm_uuid": props.template}
+        clone = {"source_vm_uuid": template}
         if init is not None and init.user_data is not None:
             clone["user_data"] = _cloud_init_text(init.user_data)
         if init is not None and init.meta_data is not None:
             clone["meta_data"] = _cloud_init_text(init.meta_data)
     attributes: dict[str, Any] = {
         "name": literal(props.name),
-        "description": literal(props.description),
+        "description": literal(vm_description(props, application)),
         # An empty list crashes the provider after the VM exists; [""] is how it reads "no tags".
         "tags": [literal(tag) for tag in props.tags] or [""],
         "vcpu": props.cpu,
@@ -217,6 +222,16 @@ def plan_vm(
         power_state=POWER_STATES[props.power_state],
         depends_on=[],
     )
+    if props.description == "" and clone is not None:
+        plan.warnings.append(
+            Issue(
+                props.source or Location(props.name),
+                f"VM '{props.name}' has an empty description: the provider leaves it out when it creates the "
+                "VM, so the clone keeps its template's description, and the plan after the deploy shows a change",
+                "write a description, or leave it out for fleetform's '<application>/<vm> (managed by fleetform)'",
+                severity="warning",
+            )
+        )
     for disk in props.disks:
         plan.disks.append(_plan_disk(plan, props, base, disk, images))
     for key, nic in _nic_keys(props.nics):
@@ -331,13 +346,37 @@ def _nic_keys(nics: Sequence[NicProps]) -> list[tuple[str, NicProps]]:
     return list(zip(nic_keys(n.key or n.network for n in nics), nics, strict=True))
 
 
+def default_description(vm: str, application: str | None = None) -> str:
+    """The description of a VM that has none: ``<application>/<vm> (managed by fleetform)`` in an
+    application, ``<vm> (managed by fleetform)`` alone."""
+    return f"{application}/{vm} (managed by fleetform)" if application else f"{vm} (managed by fleetform)"
+
+
+def vm_description(props: VirtualMachineProps, application: str | None = None) -> str:
+    """The one rule for a VM's description: what ``hypercore_vm.description`` gets.
+
+    The provider leaves an empty description out of the call that creates a VM, so a clone keeps its template's
+    description, the next refresh reads that back, and the plan after the deploy shows a change (whose apply
+    sends ``""``). So a VM without a description (``None``) gets :func:`default_description`, never ``""``;
+    a VM whose props say ``""`` gets ``""``, with a warning when it is cloned (:func:`plan_vm`): an adopted VM
+    is never cloned, and one created empty gets ``""`` from HyperCore anyway.
+    """
+    if props.description is None:
+        return default_description(props.name, application)
+    return props.description
+
+
 def validate_vm(
     props: VirtualMachineProps,
     images: Mapping[str, DiskImageProps],
     schedules: Mapping[str, SnapshotScheduleProps] | None = None,
+    *,
+    has_template: bool | None = None,
 ) -> None:
-    """Reject props the provider cannot express, all problems at once, before any resource exists."""
+    """Reject props the provider cannot express, all problems at once, before any resource exists.
+    ``has_template``: whether the VM is cloned (default: whether ``props.template`` is set)."""
     where = props.source or Location(props.name)
+    has_template = props.template is not None if has_template is None else has_template
     problems: list[str] = []
     if props.snapshot_schedule is not None and props.snapshot_schedule not in (schedules or {}):
         problems.append(f"uses unknown snapshot schedule '{props.snapshot_schedule}'")
@@ -355,7 +394,7 @@ def validate_vm(
             "cloud-init applies only when a VM is created, and this VM was imported (it exists already); "
             "remove cloud_init_data"
         )
-    elif props.cloud_init is not None and props.template is None:
+    elif props.cloud_init is not None and not has_template:
         problems.append("cloud-init needs a template to clone: HyperCore only takes cloud-init when cloning")
     names = [d.name for d in props.disks]
     for name in sorted({n for n in names if names.count(n) > 1}):

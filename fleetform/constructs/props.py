@@ -146,8 +146,11 @@ class VirtualMachineProps:
     machine_type: Literal["bios", "uefi", "tpm"] = "uefi"
     """Machine type. Picks the template in an ``Application`` (``ApplicationProps.templates``); otherwise
     informational, since the clone template decides it on the cluster. Default: ``"uefi"``."""
-    description: str = ""
-    """Description. Default: empty (always sent: the provider diffs forever when it is left out)."""
+    description: str | None = None
+    """Description, never empty. Default: ``"<application>/<name> (managed by fleetform)"`` in an
+    ``Application``, ``"<name> (managed by fleetform)"`` alone (never ``""``). ``""`` is sent as it is, with a
+    warning on a VM that is cloned: the provider leaves an empty description out when it creates a VM, so the
+    clone keeps its template's and the plan after the deploy shows a change."""
     tags: Sequence[str] = ()
     """Tags. Default: none (sent as ``[""]``: the provider crashes on an empty list)."""
     power_state: PowerState = "running"

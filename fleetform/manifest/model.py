@@ -266,9 +266,9 @@ class VmSpec(_Model):
 
     description: Annotated[str, Field(strict=True)] | None = Field(
         default=None,
-        description="Human-readable description. Default: `<application>/<vm> (managed by fleetform)`: never "
-        "empty, because a clone would otherwise keep its template's description (the provider does not send "
-        "an empty one).",
+        description="Human-readable description. Default: `<application>/<vm> (managed by fleetform)`. An empty "
+        "one on a cloned VM draws a warning: the provider leaves it out when it creates the VM, so the clone "
+        "keeps its template's until the next apply.",
         examples=["Web server"],
     )
     cpu: Annotated[int, Field(strict=True, ge=1)] = Field(description="Number of virtual CPUs.", examples=[2])

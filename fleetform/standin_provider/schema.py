@@ -1,4 +1,4 @@
-"""The real provider's schema (``providers/hypercore-provider-schema.json``) as plugin-protocol messages.
+"""The real provider's schema (``fleetform/providers/hypercore-provider-schema.json``) as plugin-protocol messages.
 
 The file is Terraform's own ``providers schema -json`` rendering of ScaleComputing/hypercore v1.4.0; this
 module turns it back into the ``tfplugin6`` messages that render to the same document, and normalizes values
@@ -19,7 +19,7 @@ from tf.types import Unknown
 
 PROVIDER_ADDRESS = "registry.terraform.io/scalecomputing/hypercore"
 SCHEMA_ENV = "FLEETFORM_PROVIDER_SCHEMA"
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "providers" / "hypercore-provider-schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "providers" / "hypercore-provider-schema.json"
 
 _KINDS = {"plain": pb.StringKind.PLAIN, "markdown": pb.StringKind.MARKDOWN}
 _NESTING = {

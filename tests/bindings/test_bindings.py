@@ -10,8 +10,7 @@ from typing import Any
 
 from fleetform._cdktf import TerraformStack
 from fleetform._cdktf import Testing as CdkTesting
-from fleetform.tfschema import check_stack, load_provider_schema
-from providers.hypercore import (
+from fleetform.providers.hypercore import (
     DataHypercoreVms,
     Disk,
     HypercoreProvider,
@@ -22,6 +21,7 @@ from providers.hypercore import (
     VmSnapshotSchedule,
     VmSnapshotScheduleRules,
 )
+from fleetform.tfschema import check_stack, load_provider_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +48,27 @@ def test_generator_writes_one_module_per_resource_and_data_source(tmp_path: Path
     schema = load_provider_schema()
     expected = {t.removeprefix("hypercore_") + ".py" for t in schema["resource_schemas"]}
     expected |= {f"data_{t}.py" for t in schema["data_source_schemas"]}
-    assert expected | {"provider.py", "_runtime.py", "__init__.py"} == {p.name for p in tmp_path.iterdir()}
+    bindings = tmp_path / "fleetform" / "providers" / "hypercore"
+    assert expected | {"provider.py", "_runtime.py", "__init__.py"} == {p.name for p in bindings.iterdir()}
+    reexports = tmp_path / "providers" / "hypercore"
+    assert expected | {"provider.py", "__init__.py"} == {p.name for p in reexports.iterdir()}
+
+
+def test_codemaker_output_reexports_the_same_classes_as_the_package() -> None:
+    """cdktf users of this project import from ``providers`` (cdktf.json codeMakerOutput) and get the very
+    classes fleetform's constructs use."""
+    assert json.loads((ROOT / "cdktf.json").read_text())["codeMakerOutput"] == "providers"
+    script = (
+        "import providers.hypercore.vm as a, fleetform.providers.hypercore.vm as b; "
+        "import providers.hypercore as c, fleetform.providers.hypercore as d; "
+        "assert a.Vm is b.Vm and a.VmClone is b.VmClone and c.Disk is d.Disk; "
+        "print(sorted(a.__all__))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert "'Vm'" in run.stdout
 
 
 def test_vm_binding_synthesizes_typed_attributes_and_nested_objects() -> None:

@@ -114,6 +114,20 @@ def test_vm_without_description_gets_a_default_one(tmp_path: Path) -> None:
     assert data["resource"]["hypercore_vm"]["db"]["description"] == "demo/db (managed by fleetform)"
 
 
+def test_empty_description_on_a_cloned_vm_is_sent_with_a_located_warning(tmp_path: Path) -> None:
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "demo.yaml").write_text(
+        BASE.replace("        state: shutoff\n", "        state: shutoff\n        description: ''\n")
+    )
+    result = synthesize([manifests], config_path=ROOT / "fleetform.yaml", outdir=tmp_path / "out")
+    vm = json.loads(result.stack_file("demo").read_text())["resource"]["hypercore_vm"]["db"]
+    assert vm["description"] == ""
+    (warning,) = [w for w in result.warnings if "description" in w.message]
+    assert warning.severity == "warning" and warning.location.line == 23  # the VM's name
+    assert "the clone keeps its template's description" in warning.message
+
+
 def test_template_syntax_in_cloud_init_is_escaped_for_terraform(tmp_path: Path) -> None:
     text = BASE.replace(
         "        state: shutoff\n",

@@ -1,4 +1,5 @@
-"""The synth cache: stacks whose inputs did not change are kept, and cached or not the files are the same bytes."""
+"""The synth cache: stacks whose inputs did not change are kept; cached or not, every stack file is the same bytes
+and manifest.json the same data."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from fleetform.synth import SynthResult, synthesize
+from fleetform.synth_cache import code_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = [
@@ -38,10 +40,11 @@ def synth(manifests: Path, config: Path, outdir: Path, **options: object) -> Syn
     return synthesize([manifests], config_path=config, outdir=outdir, **options)  # type: ignore[arg-type]
 
 
-def files(outdir: Path) -> dict[str, bytes]:
-    """Every file synth writes (the cache's own index left out)."""
+def files(outdir: Path) -> dict[str, object]:
+    """Every file synth writes (the cache's own index left out): its bytes, manifest.json parsed (cdktf writes it
+    when it wrote every stack, fleetform when some came from the cache)."""
     return {
-        str(p.relative_to(outdir)): p.read_bytes()
+        str(p.relative_to(outdir)): json.loads(p.read_text()) if p.name == "manifest.json" else p.read_bytes()
         for p in sorted(outdir.rglob("*"))
         if p.is_file() and ".fleetform" not in p.parts
     }
@@ -140,16 +143,14 @@ def test_the_cache_can_be_turned_off_by_environment(tmp_path: Path, monkeypatch:
     assert synth(manifests, config, tmp_path / "out").reused == []
 
 
-def test_a_site_that_selects_no_application_writes_an_empty_manifest_like_cdktf(tmp_path: Path) -> None:
+def test_a_site_that_selects_no_application_writes_an_empty_manifest(tmp_path: Path) -> None:
     manifests, config = project(tmp_path)
     site = yaml.safe_load(config.read_text())
     site["clusters"] = [{"name": "nowhere", "selector": ["environment:none"]}]
     config.write_text(yaml.safe_dump(site, sort_keys=False))
     result = synth(manifests, config, tmp_path / "out")
     assert result.stacks == []
-    assert (
-        tmp_path / "out" / "manifest.json"
-    ).read_text() == '{\n  "stacks": {\n  },\n  "version": "0.21.0"\n}'
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text()) == {"stacks": {}, "version": "0.21.0"}
 
 
 def test_a_synth_of_some_manifests_can_leave_the_other_stacks_alone(tmp_path: Path) -> None:
@@ -166,3 +167,24 @@ def test_a_synth_of_some_manifests_can_leave_the_other_stacks_alone(tmp_path: Pa
     assert again.reused == everything.stacks  # the kept stacks are still in the cache
     pruned = synthesize(one, config_path=config, outdir=out)
     assert sorted(p.name for p in (out / "stacks").iterdir()) == pruned.stacks
+
+
+def test_the_code_fingerprint_covers_every_file_of_the_package(tmp_path: Path) -> None:
+    """No hand-kept list: a change to any module, binding or data file of the package changes every key."""
+    package = tmp_path / "fleetform"
+    shutil.copytree(ROOT / "fleetform", package, ignore=shutil.ignore_patterns("__pycache__"), symlinks=True)
+    before = code_fingerprint(package)
+    assert code_fingerprint(package) == before
+    for changed in ("translate.py", "constructs/_units.py", "providers/hypercore/vm.py", "manifest/model.py"):
+        path = package / changed
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# changed\n")
+        assert code_fingerprint(package) != before, changed
+        path.write_bytes(original)
+    (package / "providers" / "hypercore-provider-schema.json").write_text("{}")
+    assert code_fingerprint(package) != before
+    (package / "providers" / "hypercore-provider-schema.json").unlink()
+    shutil.copy(ROOT / "fleetform/providers/hypercore-provider-schema.json", package / "providers")
+    assert code_fingerprint(package) == before
+    (package / "new_module.py").write_text("")
+    assert code_fingerprint(package) != before

@@ -27,9 +27,9 @@ from fleetform.constructs import (
     props,
 )
 from fleetform.errors import InputError
+from fleetform.providers.hypercore.data_hypercore_vms import DataHypercoreVms
+from fleetform.providers.hypercore.provider import HypercoreProvider
 from fleetform.tfschema import check_stack, load_provider_schema
-from providers.hypercore.data_hypercore_vms import DataHypercoreVms
-from providers.hypercore.provider import HypercoreProvider
 
 GiB = 1024**3
 PROPS_SOURCE = Path(props.__file__)
@@ -88,7 +88,8 @@ def test_application_without_templates_creates_empty_vms() -> None:
     )
     vm = synth(stack)["resource"]["hypercore_vm"]["a"]
     assert "clone" not in vm
-    assert vm["tags"] == [""] and vm["description"] == "" and vm["affinity_strategy"] == {}
+    assert vm["tags"] == [""] and vm["affinity_strategy"] == {}
+    assert vm["description"] == "app/a (managed by fleetform)"
 
 
 def test_virtual_machine_alone_in_a_stack_clones_a_data_source_template() -> None:
@@ -295,3 +296,33 @@ def field_docs() -> list[tuple[str, str, str, bool]]:
                     doc = following.value.value
                 result.append((node.name, statement.target.id, doc, statement.value is not None))
     return result
+
+
+def test_empty_description_is_sent_and_warned_about_only_where_a_template_is_cloned() -> None:
+    stack = new_stack()
+    blank = VirtualMachine(
+        stack, "blank", props=VirtualMachineProps(name="blank", cpu=1, memory_bytes=GiB, description="")
+    )
+    old = VirtualMachine(
+        stack,
+        "old",
+        props=VirtualMachineProps(
+            name="old", cpu=1, memory_bytes=GiB, description="", template="uuid-1", adopted=True
+        ),
+    )
+    clone = VirtualMachine(
+        stack,
+        "clone",
+        props=VirtualMachineProps(name="clone", cpu=1, memory_bytes=GiB, description="", template="uuid-1"),
+    )
+    VirtualMachine(stack, "plain", props=VirtualMachineProps(name="plain", cpu=1, memory_bytes=GiB))
+    vms = synth(stack)["resource"]["hypercore_vm"]
+    assert {name: vm["description"] for name, vm in vms.items()} == {
+        "blank": "",
+        "old": "",
+        "clone": "",
+        "plain": "plain (managed by fleetform)",
+    }
+    assert blank.warnings == old.warnings == []
+    (warning,) = clone.warnings
+    assert "VM 'clone' has an empty description" in warning.message

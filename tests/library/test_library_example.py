@@ -89,6 +89,13 @@ def test_example_escape_hatch_and_outputs_reach_the_json(stack: dict[str, Any]) 
     assert stack["output"]["jumphost_uuid"]["value"] == "${hypercore_vm.jumphost.id}"
 
 
+def test_example_add_override_on_a_vm_shows_up_in_the_json(stack: dict[str, Any]) -> None:
+    web = stack["resource"]["hypercore_vm"]["shop-web"]
+    assert web["lifecycle"] == {"ignore_changes": ["tags"]}
+    assert web["tags"] == ["shop", "web"]
+    assert "hypercore_vm" in stack["//"]["metadata"]["overrides"]
+
+
 def test_example_synthesizes_with_the_cdktf_cli(tmp_path: Path) -> None:
     """cdktf.json runs `python3 main.py`: with the project venv first on PATH, the pinned CLI synthesizes it."""
     env = dict(os.environ, **ENV, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")

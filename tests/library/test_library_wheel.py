@@ -1,4 +1,4 @@
-"""``pip install .`` gets the package, the bindings, their data and the console script: the wheel holds them.
+"""``pip install .`` gets the package (with the bindings and their schema inside it) and the console script.
 
 A full install into a fresh venv downloads cdktf and the rest from the index (minutes); building the wheel
 alone, offline, with this venv's setuptools, shows what ``pip install .`` puts in site-packages.
@@ -24,15 +24,27 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     if importlib.util.find_spec("setuptools") is None:
         pytest.skip("this venv has no setuptools to build the wheel without the index")
     base = tmp_path_factory.mktemp("wheel")
-    # A copy, so that the build writes neither build/ nor *.egg-info into the checkout; copytree follows the
-    # scaffold's workflows link, as a wheel build does.
+    # A copy of the checkout (what `pip wheel --no-deps .` sees, minus environments and caches), so that the
+    # build writes neither build/ nor *.egg-info into it; copytree follows the scaffold's workflows link, as a
+    # wheel build does.
     source = base / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, source / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in ("fleetform", "providers"):
-        shutil.copytree(ROOT / package, source / package, ignore=ignore)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv*",
+            "node_modules",
+            ".tools",
+            ".fleetform",
+            "cdktf.out",
+            "*cache*",
+            "*.pyc",
+            "*.egg-info",
+            "build",
+            "state",
+        ),
+    )
     command = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation"]
     run = subprocess.run(
         [*command, "-q", "-w", str(base / "dist")],
@@ -53,10 +65,12 @@ def test_wheel_holds_the_package_and_the_constructs(wheel: zipfile.ZipFile) -> N
     assert "fleetform/py.typed" in names
 
 
-def test_wheel_holds_the_provider_bindings_and_their_schema(wheel: zipfile.ZipFile) -> None:
+def test_wheel_holds_the_provider_bindings_and_their_schema_inside_the_package(
+    wheel: zipfile.ZipFile,
+) -> None:
     names = set(wheel.namelist())
-    assert {"providers/hypercore/vm.py", "providers/hypercore/provider.py", "providers/py.typed"} <= names
-    assert "providers/hypercore-provider-schema.json" in names
+    assert {"fleetform/providers/hypercore/vm.py", "fleetform/providers/hypercore/provider.py"} <= names
+    assert "fleetform/providers/hypercore-provider-schema.json" in names
 
 
 def test_wheel_holds_the_scaffold_templates_and_workflows(wheel: zipfile.ZipFile) -> None:
@@ -74,9 +88,10 @@ def test_wheel_holds_the_review_templates(wheel: zipfile.ZipFile) -> None:
     assert any(n.startswith("fleetform/review/templates/") for n in wheel.namelist())
 
 
-def test_wheel_leaves_out_tests_examples_and_tools(wheel: zipfile.ZipFile) -> None:
+def test_wheel_has_no_top_level_package_but_fleetform(wheel: zipfile.ZipFile) -> None:
+    """No generic ``providers`` (nor tests, examples, tools) in site-packages."""
     tops = {name.split("/", 1)[0] for name in wheel.namelist()}
-    assert tops == {"fleetform", "providers", next(t for t in tops if t.endswith(".dist-info"))}
+    assert tops == {"fleetform", next(t for t in tops if t.endswith(".dist-info"))}
 
 
 def test_wheel_declares_the_console_script_and_the_cdktf_pin(wheel: zipfile.ZipFile) -> None:

@@ -13,7 +13,7 @@ from fleetform.standin_provider.install import EXECUTABLE, cli_config_text, inst
 from fleetform.standin_provider.provider import StandinProvider
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE_SCHEMA = ROOT / "providers" / "hypercore-provider-schema.json"
+REFERENCE_SCHEMA = ROOT / "fleetform" / "providers" / "hypercore-provider-schema.json"
 PACKAGE = "registry.terraform.io/scalecomputing/hypercore/terraform-provider-hypercore_1.4.0_linux_amd64.zip"
 
 

@@ -48,9 +48,19 @@ class NestedValue:
         return result
 
 
+class LateValue:
+    """An attribute value known only at synth: asked for its JSON then (fleetform's constructs use it for
+    references that follow a logical id overridden after the reference was made)."""
+
+    def to_terraform(self) -> Any:
+        """The value as Terraform JSON."""
+        raise NotImplementedError
+
+
 def to_terraform(value: Any) -> Any:
-    """Plain JSON data for an attribute value (nested values, lists, maps, scalars, token strings)."""
-    if isinstance(value, NestedValue):
+    """Plain JSON data for an attribute value (nested values, late values, lists, maps, scalars, token
+    strings)."""
+    if isinstance(value, NestedValue | LateValue):
         return value.to_terraform()
     if isinstance(value, list | tuple):
         return [to_terraform(v) for v in value]

@@ -1,4 +1,6 @@
-"""The Python renderer (one cdktf element per stack) writes byte for byte what the per-resource constructs write."""
+"""A construct writes byte for byte the same stack whether it writes its resources itself (one cdktf element) or
+someone reached for them (typed bindings, one cdktf resource each): one emitter, two ways of handing it to cdktf.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import yaml
 
 from fleetform._cdktf import TerraformStack
 from fleetform._cdktf import Testing as CdkTesting
-from fleetform.app import build_app
+from fleetform.app import ApplicationStack, build_app
 from fleetform.constructs import (
     Application,
     ApplicationProps,
@@ -21,18 +23,17 @@ from fleetform.constructs import (
     DiskImageProps,
     DiskProps,
     NicProps,
-    RenderedApplication,
     VirtualMachineProps,
 )
 from fleetform.errors import InputError
 from fleetform.importer.record import ImportRecord, imports_path
 from fleetform.inputs import load_inputs
-from providers.hypercore.provider import HypercoreProvider
+from fleetform.providers.hypercore.provider import HypercoreProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3
 
-# Everything the renderer has to get right in one application: ISO and qcow2 images (mirrored, so disks take
+# Everything a construct has to get right in one application: ISO and qcow2 images (mirrored, so disks take
 # their size), a missing mirror file, CD-ROMs, data disks, rounded sizes, two NICs on one network, secrets,
 # startup order, replicas, names that are not valid Terraform names, text Terraform would read as templates,
 # snapshot schedules (an application default, a VM's own, a VM without).
@@ -179,23 +180,39 @@ def files(outdir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(outdir)): p.read_bytes() for p in sorted(outdir.rglob("*")) if p.is_file()}
 
 
+def reach_for_every_resource(app: Any, every: int = 1) -> int:
+    """Reach for the resources of every ``every``-th image, schedule, template look-up and VM of every stack of
+    ``app``; how many constructs were reached."""
+    groups = []
+    for stack in app.node.children:
+        if isinstance(stack, ApplicationStack):
+            application = stack.application
+            groups += [*application.images.values(), *application.snapshot_schedules.values()]
+            groups += [*application.templates.values(), *application.vms.values()]
+    for group in groups[::every]:
+        assert group.resource is not None
+    return len(groups[::every])
+
+
 @pytest.mark.parametrize(
-    ("clusters", "backend", "allow_data_loss"),
-    [(False, "local", False), (True, "local", False), (True, "pg", True)],
+    ("clusters", "backend", "allow_data_loss", "every"),
+    [(False, "local", False, 1), (True, "local", False, 2), (True, "pg", True, 3)],
 )
-def test_rendered_stacks_are_byte_identical_to_the_per_resource_constructs(
-    tmp_path: Path, clusters: bool, backend: str, allow_data_loss: bool
+def test_stacks_are_byte_identical_whether_resources_are_written_as_one_element_or_reached_for(
+    tmp_path: Path, clusters: bool, backend: str, allow_data_loss: bool, every: int
 ) -> None:
     paths, config = project(tmp_path, clusters=clusters, backend=backend)
     inputs = load_inputs(paths, config)
     outputs = {}
-    for fast in (True, False):
-        outdir = tmp_path / ("fast" if fast else "constructs")
-        app, warnings = build_app(inputs, outdir=outdir, allow_data_loss=allow_data_loss, fast=fast)
+    for reach in (False, True):
+        outdir = tmp_path / ("reached" if reach else "written")
+        app, warnings = build_app(inputs, outdir=outdir, allow_data_loss=allow_data_loss)
+        if reach:
+            assert reach_for_every_resource(app, every) > 20
         app.synth()
-        outputs[fast] = (files(outdir), warnings)
-    fast_files, fast_warnings = outputs[True]
-    slow_files, slow_warnings = outputs[False]
+        outputs[reach] = (files(outdir), warnings)
+    fast_files, fast_warnings = outputs[False]
+    slow_files, slow_warnings = outputs[True]
     assert len(fast_files) > 5
     assert fast_files == slow_files
     assert fast_warnings == slow_warnings
@@ -236,7 +253,7 @@ def test_rendered_stacks_are_byte_identical_to_the_per_resource_constructs(
     }
 
 
-def test_render_raises_the_errors_the_constructs_raise(tmp_path: Path) -> None:
+def test_invalid_props_raise_an_input_error() -> None:
     bad = ApplicationProps(
         name="bad",
         images=[DiskImageProps(name="img", source_url="https://x/img.img")],
@@ -248,15 +265,11 @@ def test_render_raises_the_errors_the_constructs_raise(tmp_path: Path) -> None:
             ),
         ],
     )
-    errors = []
-    for cls in (Application, RenderedApplication):
-        stack = TerraformStack(CdkTesting.app(), "lib")
-        HypercoreProvider(stack, "hypercore")
-        with pytest.raises(InputError) as raised:
-            cls(stack, "app", props=bad)
-        errors.append([str(i) for i in raised.value.issues])
-    assert errors[0] == errors[1]
-    assert "has no capacity" in errors[0][0]
+    stack = TerraformStack(CdkTesting.app(), "lib")
+    HypercoreProvider(stack, "hypercore")
+    with pytest.raises(InputError) as raised:
+        Application(stack, "app", props=bad)
+    assert "has no capacity" in str(raised.value.issues[0])
 
 
 def test_image_and_vm_with_the_same_name_are_refused_before_any_construct() -> None:
@@ -265,13 +278,12 @@ def test_image_and_vm_with_the_same_name_are_refused_before_any_construct() -> N
         images=[DiskImageProps(name="web", source_url="https://x/web.img")],
         vms=[VirtualMachineProps(name="web", cpu=1, memory_bytes=GiB)],
     )
-    for cls in (Application, RenderedApplication):
-        stack = TerraformStack(CdkTesting.app(), "lib")
-        with pytest.raises(InputError, match="same construct id 'web'"):
-            cls(stack, "app", props=clash)
+    stack = TerraformStack(CdkTesting.app(), "lib")
+    with pytest.raises(InputError, match="same construct id 'web'"):
+        Application(stack, "app", props=clash)
 
 
-def test_library_props_render_like_the_constructs_without_templates_or_with_explicit_ones() -> None:
+def test_library_props_synthesize_the_same_reached_for_or_not() -> None:
     props = ApplicationProps(
         name="lib",
         images=[DiskImageProps(name="img", source_url="https://x/img.img", virtual_size=GiB)],
@@ -292,10 +304,16 @@ def test_library_props_render_like_the_constructs_without_templates_or_with_expl
         ],
     )
     synthesized = []
-    for cls in (Application, RenderedApplication):
+    for reach in (False, True):
         stack = TerraformStack(CdkTesting.app(), "lib")
         HypercoreProvider(stack, "hypercore")
-        cls(stack, "app", props=props)
+        application = Application(stack, "app", props=props)
+        if reach:
+            assert application.vms["explicit"].power_state is not None
+            # What its bindings depend on becomes bindings too (the VM it starts after); what they only refer
+            # to (its image) stays written by its construct.
+            assert {name for name, vm in application.vms.items() if vm.reached} == {"explicit", "empty"}
+            assert not application.images["img"].reached
         synthesized.append(json.loads(CdkTesting.synth(stack)))
     assert synthesized[0] == synthesized[1]
     assert "data" not in synthesized[1]
