@@ -217,6 +217,9 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
     with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
         for name, entry in pool.map(one, jobs):
             index.stacks[name] = entry
+    from fleetform.rollout.planned import assign_waves
+
+    assign_waves(index, inputs.site)
     write_index(out, index)
     return PlanRun(
         out=out, index=index, warnings=warnings, notes=notes, seconds=time.perf_counter() - started

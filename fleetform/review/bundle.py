@@ -86,6 +86,9 @@ class StackEntry(BaseModel):
     seconds: float = 0.0
     applied: str | None = None
     """When ``fleetform apply`` applied this plan (UTC, ISO 8601)."""
+    wave: int | None = None
+    """The stack's rollout wave (``rollout:`` in fleetform.yaml), 1-based; None when the site has no waves."""
+    wave_name: str | None = None
 
 
 class PlanIndex(BaseModel):
