@@ -20,6 +20,7 @@ COMMANDS = (
     "demo",
     "graph",
     "simulator",
+    "simulator_fleet",
     "import_",
     "init",
 )
