@@ -15,6 +15,8 @@ COMMANDS = (
     "plan",
     "review",
     "apply",
+    "rollout",
+    "status",
     "drift",
     "schema",
     "demo",
