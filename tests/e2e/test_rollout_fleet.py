@@ -242,11 +242,7 @@ def test_the_fixed_change_resumes_and_completes_without_applying_twice(scene: Sc
     # Nothing applied twice: one clone of the cache VM and one image upload per cluster, over v2 and v3.
     for cluster in CANARY + later:
         requests = scene.fleet[cluster].admin.requests()
-        clones = [
-            r
-            for r in requests
-            if r["path"].endswith("/clone") and '"cache"' in json.dumps(r["body"])
-        ]
+        clones = [r for r in requests if r["path"].endswith("/clone") and '"cache"' in json.dumps(r["body"])]
         uploads = [r for r in requests if r["path"].startswith("/rest/v1/VirtualDisk/upload")]
         assert (len(clones), len(uploads)) == (1, 1), (cluster, clones, uploads)
         assert scene.box.vms(scene.fleet[cluster])["cache"]["state"] == "RUNNING"
