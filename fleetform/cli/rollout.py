@@ -33,6 +33,7 @@ STYLE = {
     "unhealthy": "red",
     "unreachable": "red",
     "stopped": "red",
+    "applied with failures": "red",
     "interrupted": "yellow",
     "not started": "dim",
     "waiting": "dim",
@@ -99,6 +100,15 @@ def rollout(
     fmt: Annotated[
         RolloutFormat, typer.Option("--format", "-f", help="table (live progress), or json for machines.")
     ] = RolloutFormat.table,
+    list_waves: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="Apply nothing: print the waves as JSON for a CI job matrix (each wave's stacks to apply in at "
+            "most --max-jobs comma-separated groups).",
+        ),
+    ] = False,
+    max_jobs: Annotated[int, typer.Option("--max-jobs", help="Groups per wave with --list.", min=1)] = 8,
 ) -> None:
     """Apply the reviewed plans wave by wave: up to the wave's cap at once, then a health gate; stop when a
     wave fails beyond its budget. Never plans; refuses stale plans as `fleetform apply` does."""
@@ -136,6 +146,9 @@ def rollout(
         raise typer.Exit(1) from None
     except FleetformError as exc:
         raise fail(exc) from None
+    if list_waves:
+        typer.echo(json.dumps(wave_matrix(runner, max_jobs)))
+        return
 
     presses = 0
 
@@ -173,18 +186,41 @@ def rollout(
         "completed": ("green", f"rollout completed in {result.seconds:.1f} s"),
         "nothing to do": ("green", "nothing to roll out: no saved plan has changes left"),
         "stopped": ("red", "rollout stopped"),
+        "failed": ("red", "applied with failures (the wave's gate job counts them against its budget)"),
         "interrupted": ("yellow", f"rollout interrupted after {result.seconds:.1f} s"),
     }
     style, text = words[result.state]
     err.print(text, style=style)
     for line in next_steps(result):
         err.print(f"  {line}", markup=False, highlight=False)
-    if result.state == "stopped":
-        for run in result.stopped_at.failures if result.stopped_at else []:
+    if result.state in ("stopped", "failed"):
+        failures = [r for w in result.waves for r in w.failures]
+        for run in failures:
             err.print(f"  ✘ {run.name}: {run.message}", style="red", markup=False, highlight=False)
         raise typer.Exit(1)
     if result.state == "interrupted":
         raise typer.Exit(130)
+
+
+def wave_matrix(runner: object, max_jobs: int) -> dict[str, object]:
+    """``--list``: every wave of the site by number, its name, whether CI asks for an approval before it, and
+    its stacks to apply in at most ``max_jobs`` groups (``[]``: nothing to apply in that wave)."""
+    from fleetform.plans import shards
+    from fleetform.rollout.run import Rollout
+
+    assert isinstance(runner, Rollout)
+    runs = {wave_run.wave.number: wave_run for wave_run in runner.waves}
+    waves = {}
+    for wave in runner.site_waves:
+        wave_run = runs.get(wave.number)
+        todo = [run.name for run in wave_run.stacks if run.state == "queued"] if wave_run else []
+        waves[str(wave.number)] = {
+            "name": wave.name,
+            "approval": wave.approval,
+            "stacks": len(todo),
+            "shards": shards(todo, max_jobs),
+        }
+    return {"count": len(runner.site_waves), "waves": waves}
 
 
 class _View:

@@ -3,8 +3,9 @@
 Never a new plan: the plans are checked exactly as ``fleetform apply`` checks them
 (:func:`fleetform.plans.check_plans`: refused, failed or already applied plans, Terraform JSON synthesized
 again since) before anything is applied, and each stack is applied by :func:`fleetform.plans.apply_one` (a
-stale plan is refused by Terraform and reported). The waves come from ``fleetform.yaml``'s ``rollout:`` and
-must be the ones the plans were reviewed with (the plan index records each stack's wave).
+stale plan is refused by Terraform and reported). The waves come from ``fleetform.yaml``'s ``rollout:`` (without
+it, one wave ``all`` with every cluster: apply with a health gate) and must be the ones the plans were reviewed
+with (the plan index records each stack's wave).
 
 Within a wave, up to the wave's ``max_parallel`` stacks apply at once (the stacks of one cluster one after
 another, as HyperCore runs one task per VM at a time). Then the health gate (:mod:`.health`) checks every VM
@@ -43,14 +44,14 @@ from fleetform.rollout.hooks import applied_event
 from fleetform.rollout.journal import JOURNAL, Journal
 from fleetform.rollout.records import Event, Record, Store, store_for_workdir, write_events
 from fleetform.rollout.runner import SessionTerraform
-from fleetform.rollout.waves import Wave, resolve_waves, wave_by_cluster
+from fleetform.rollout.waves import Wave, site_waves, wave_by_cluster
 
 FAILED = ("failed", "unhealthy", "unreachable")
 """Stack states that count against a wave's failure budget."""
 
 
 class RolloutError(FleetformError):
-    """The rollout cannot start (no waves in fleetform.yaml, plans that do not fit them)."""
+    """The rollout cannot start (a wave that does not exist, records that cannot be read)."""
 
 
 @dataclass
@@ -126,7 +127,8 @@ class RolloutOptions:
 
 @dataclass
 class Outcome:
-    """How the rollout ended: ``completed``, ``stopped``, ``interrupted`` or ``nothing to do``."""
+    """How the rollout ended: ``completed``, ``stopped`` (a wave failed beyond its budget), ``failed`` (a CI
+    shard: a stack failed; its wave's gate job counts it), ``interrupted`` or ``nothing to do``."""
 
     state: str
     waves: list[WaveRun]
@@ -142,6 +144,7 @@ class Rollout:
         self.options = options
         self.on_change = on_change or (lambda rollout: None)
         self.waves: list[WaveRun] = []
+        self.site_waves: list[Wave] = []
         self.site: SiteConfig | None = None
         self.inputs: dict[str, StackInput] = {}
         self.bundle: Bundle | None = None
@@ -160,13 +163,8 @@ class Rollout:
         options = self.options
         inputs = load_inputs(options.manifests, options.config)
         site = self.site = inputs.site
-        if site.rollout is None:
-            raise RolloutError(
-                f"{site.source or 'fleetform.yaml'} has no rollout: section; add the waves (see `fleetform "
-                "schema`, README: Rollouts), or apply the plans at once with `fleetform apply`"
-            )
         self.inputs = {stack.name: stack for stack in inputs.stacks}
-        waves = resolve_waves(site.rollout, site.clusters)
+        waves = site_waves(site.rollout, site.clusters)
         by_cluster = wave_by_cluster(waves)
         bundle = self.bundle = load_bundle(options.plan_dirs, with_plans=True)
         if not bundle.indexes:
@@ -194,13 +192,19 @@ class Rollout:
             if wave is None:
                 problems.append(f"{stack.name}: cluster '{cluster}' is in no wave of fleetform.yaml")
                 continue
-            if entry.wave is None:
+            if site.rollout is not None and entry.wave is None:
                 problems.append(
                     f"{stack.name}: planned without waves (before rollout: was in fleetform.yaml); plan again so "
                     "that the review shows each stack's wave"
                 )
                 continue
-            if (entry.wave, entry.wave_name) != (wave.number, wave.name):
+            if site.rollout is None and entry.wave is not None:
+                problems.append(
+                    f"{stack.name}: planned in wave {entry.wave} {entry.wave_name}, but fleetform.yaml has no "
+                    "rollout: any more: the waves changed since the review; plan again and review"
+                )
+                continue
+            if site.rollout is not None and (entry.wave, entry.wave_name) != (wave.number, wave.name):
                 problems.append(
                     f"{stack.name}: planned in wave {entry.wave} {entry.wave_name}, now in wave {wave.label}: the "
                     "waves changed since the review; plan again and review"
@@ -221,6 +225,7 @@ class Rollout:
         plans = sorted(f"{directory.name}:{index.created}" for directory, index in bundle.indexes)
         journal_dir = options.plan_dirs[0]
         self.journal = Journal.load(journal_dir / JOURNAL, plans)
+        self.site_waves = waves
         self.waves = [WaveRun(w, runs[w.number]) for w in waves if runs[w.number]]
         todo = [s for w in self.waves for s in w.stacks if s.state not in ("unchanged", "applied-before")]
         if options.apply and todo:
@@ -276,6 +281,12 @@ class Rollout:
                 self._changed()
                 self._not_started(self.waves[number + 1 :])
                 break
+            if self.options.stacks and not self.options.gate:
+                # A CI shard: the wave's gate job counts the failures of every shard against the budget.
+                wave_run.state = "applied" if not wave_run.failures else "applied with failures"
+                journal.save()
+                self._changed()
+                continue
             if len(wave_run.failures) > wave_run.budget:
                 wave_run.state = "stopped"
                 journal.wave(wave_run.wave.name, "stopped")
@@ -292,6 +303,8 @@ class Rollout:
         seconds = time.perf_counter() - started
         if stopped_at is not None:
             state = "stopped"
+        elif any(w.state == "applied with failures" for w in self.waves):
+            state = "failed"
         elif any(w.state == "interrupted" for w in self.waves) or self.interrupted:
             state = "interrupted"
         elif not any(s.state not in ("unchanged",) for w in self.waves for s in w.stacks):

@@ -412,6 +412,29 @@ def _why_empty(wave: WaveConfig) -> str:
     return "every cluster " + " ".join(what) + " is in an earlier wave"
 
 
+ALL_WAVE = "all"
+
+
+def site_waves(rollout: RolloutConfig | None, clusters: Sequence[ClusterConfig]) -> list[Wave]:
+    """The site's waves; without ``rollout:`` one wave named ``all`` with every cluster (``default``, the cluster
+    of ``HC_HOST``, without ``clusters:``) and the defaults: no failure allowed, the default health gate."""
+    if rollout is not None:
+        return resolve_waves(rollout, clusters)
+    names = tuple(c.name for c in clusters) or ("default",)
+    return [
+        Wave(
+            number=1,
+            name=ALL_WAVE,
+            clusters=names,
+            max_parallel=DEFAULT_MAX_PARALLEL,
+            failure_budget=0,
+            timeout=seconds(DEFAULT_TIMEOUT),
+            interval=seconds(DEFAULT_INTERVAL),
+            implicit=True,
+        )
+    ]
+
+
 def wave_by_cluster(waves: Sequence[Wave]) -> dict[str, Wave]:
     """Cluster name -> its wave."""
     return {name: wave for wave in waves for name in wave.clusters}

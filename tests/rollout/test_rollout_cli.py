@@ -90,12 +90,39 @@ def rollout(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_a_site_without_waves_is_refused(project: Path) -> None:
+def test_a_site_without_waves_rolls_out_as_one_wave(project: Path) -> None:
     (project / "fleetform.yaml").write_text(SITE)
+    write_plans(project, **{f"shop--{c}": {"wave": None, "wave_name": None} for c in WAVES})
+    result = CliRunner().invoke(app, ["rollout", "--list"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "count": 1,
+        "waves": {
+            "1": {
+                "name": "all",
+                "approval": False,
+                "stacks": 3,
+                "shards": ["shop--store-1", "shop--store-2", "shop--store-3"],
+            }
+        },
+    }
+    # Plans reviewed with waves do not fit a site that has none any more.
     write_plans(project)
     code, output = rollout()
-    assert code == 1
-    assert "has no rollout: section" in output and "fleetform apply" in output
+    assert code == 1 and "fleetform.yaml has no rollout: any more" in output
+
+
+def test_the_waves_as_a_ci_matrix(project: Path) -> None:
+    write_plans(project, **{"shop--store-3": {"changes": False}})
+    result = CliRunner().invoke(app, ["rollout", "--list", "--max-jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "count": 2,
+        "waves": {
+            "1": {"name": "canary", "approval": False, "stacks": 1, "shards": ["shop--store-1"]},
+            "2": {"name": "rest", "approval": False, "stacks": 1, "shards": ["shop--store-2"]},
+        },
+    }
 
 
 def test_plans_made_before_the_waves_are_refused(project: Path) -> None:
