@@ -20,6 +20,7 @@ COMMANDS = (
     "drift",
     "schema",
     "demo",
+    "demo_fleet",
     "graph",
     "simulator",
     "simulator_fleet",

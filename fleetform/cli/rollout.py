@@ -293,7 +293,7 @@ def render(rollout: object, *, everything: bool = False, notes: list[str] | None
 
     assert isinstance(rollout, Rollout)
     stacks = sum(len(w.stacks) for w in rollout.waves)
-    title = f"rollout: {len(rollout.waves)} waves, {stacks} stacks"
+    title = f"rollout: {_count(len(rollout.waves), 'wave')}, {_count(stacks, 'stack')}"
     if rollout.stopping.is_set():
         title += " (stopping)"
     table = Table(title=title, title_justify="left", expand=False)
@@ -313,7 +313,10 @@ def render(rollout: object, *, everything: bool = False, notes: list[str] | None
         budget = f"budget {len(wave_run.failures)}/{wave_run.budget}"
         table.add_row(
             Text(label, style="bold"),
-            Text(f"{len(wave_run.stacks)} stacks on {len(wave_run.wave.clusters)} clusters", style="dim"),
+            Text(
+                f"{_count(len(wave_run.stacks), 'stack')} on {_count(len(wave_run.wave.clusters), 'cluster')}",
+                style="dim",
+            ),
             Text(wave_state, style=STYLE.get(wave_run.state, "")),
             Text(budget, style="red" if len(wave_run.failures) > wave_run.budget else "dim"),
         )
@@ -327,3 +330,7 @@ def render(rollout: object, *, everything: bool = False, notes: list[str] | None
     for note in notes or []:
         table.add_row("", Text(note, style="yellow"), "", "")
     return table
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
