@@ -30,7 +30,7 @@ help:
 	@echo "make test      setup, then lint, types and the test suite"
 	@echo "make synth     synthesize manifests/ into cdktf.out/"
 	@echo "make bindings  regenerate providers/hypercore from the provider schema"
-	@echo "make bench     synth, plan and import at fleet size (about 30 min); writes bench/results.md"
+	@echo "make bench     synth, plan, import and a 50-cluster rollout at fleet size (about 50 min); writes bench/results.md"
 
 setup: $(VENV)/.synced node_modules/.installed system-packages standin
 

@@ -72,6 +72,9 @@ class StackRun:
     state: str = "waiting"
     message: str = ""
     seconds: float = 0.0
+    """How long its apply took (``terraform init`` and ``apply``)."""
+    applied: str = ""
+    """Terraform's closing line of its apply (``Apply complete! Resources: ...``), or its error."""
 
     @property
     def failed(self) -> bool:
@@ -367,6 +370,7 @@ class Rollout:
             progress,
         )
         run.seconds = time.perf_counter() - started
+        run.applied = outcome.summary
         if outcome.ok:
             run.state, run.message = "applied", outcome.summary
         elif self.interrupted:
@@ -397,7 +401,7 @@ class Rollout:
                 checks[run.name] = checks_for(stack_input, run.plan.plan)
             by_cluster.setdefault(run.cluster, []).append(run.name)
             run.state = "gating"
-            run.message = f"{len(checks.get(run.name, []))} VMs"
+            run.message = _vms(len(checks.get(run.name, [])))
         self._changed()
         targets = {t.name: t for t in self.site.targets()}
         gate = Gate(targets, self.options.env, insecure=self.options.insecure)
@@ -416,7 +420,7 @@ class Rollout:
             result = results[run.name]
             if result.ok:
                 run.state = "healthy"
-                run.message = f"{len(checks.get(run.name, []))} VMs healthy"
+                run.message = f"{_vms(len(checks.get(run.name, [])))} healthy"
                 events.append(
                     (
                         run,
@@ -533,6 +537,10 @@ class Rollout:
         self.on_change(self)
 
 
+def _vms(count: int) -> str:
+    return f"{count} VM{'' if count == 1 else 's'}"
+
+
 def _workdir(stack: StackPlan, cwd: Path) -> Path | None:
     from fleetform.review.bundle import resolve_workdir
 
@@ -565,6 +573,7 @@ def summary(outcome: Outcome) -> dict[str, Any]:
                         "state": s.state,
                         "message": s.message,
                         "seconds": round(s.seconds, 2),
+                        "apply": s.applied,
                     }
                     for s in w.stacks
                 ],

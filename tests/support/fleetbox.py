@@ -51,6 +51,8 @@ class FleetBox:
     images: Mapping[str, str] = field(default_factory=dict)
     """Asset URL -> file name under images/ (created, small, unless the name starts with ``missing-``)."""
     site_extra: Mapping[str, Any] = field(default_factory=dict)
+    clusters: Sequence[str] | None = None
+    """The fleet's clusters this project deploys to (default: all of them)."""
 
     def __post_init__(self) -> None:
         (self.root / "manifests").mkdir(parents=True, exist_ok=True)
@@ -64,6 +66,11 @@ class FleetBox:
     @property
     def config(self) -> Path:
         return self.root / "fleetform.yaml"
+
+    @property
+    def members(self) -> list[RunningCluster]:
+        """The clusters of this project."""
+        return [c for c in self.fleet if self.clusters is None or c.name in self.clusters]
 
     def write_site(self, **changes: Any) -> None:
         for name in self.images.values():
@@ -81,7 +88,7 @@ class FleetBox:
                     "host": c.url,
                     **({"labels": list(self.labels[c.name])} if c.name in self.labels else {}),
                 }
-                for c in self.fleet
+                for c in self.members
             ],
             **({"rollout": dict(self.rollout)} if self.rollout is not None else {}),
             **self.site_extra,
@@ -110,7 +117,7 @@ class FleetBox:
             for key, value in os.environ.items()
             if not key.startswith(("HC_", "TF_VAR_hc_")) and key != "PG_CONN_STR"
         }
-        for cluster in self.fleet:
+        for cluster in self.members:
             username, password = credential_variables(cluster.name)
             env[f"TF_VAR_{username}"] = cluster.username
             env[f"TF_VAR_{password}"] = cluster.password
