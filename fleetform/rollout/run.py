@@ -463,9 +463,11 @@ class Rollout:
     def _failures_from_records(self, wave_run: WaveRun) -> None:
         """Gate-only (CI): which stacks of this wave the shard jobs applied, from the records of this plan set."""
         records: dict[str, Record] = {}
+        read: set[str] = set()
         for run in wave_run.stacks:
             store = self._store(run)
-            if store is not None and run.name not in records:
+            if store is not None and store.where not in read:
+                read.add(store.where)
                 try:
                     records.update(store.read())
                 except FleetformError as exc:

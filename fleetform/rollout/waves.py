@@ -166,7 +166,7 @@ class WaveConfig(BaseModel):
     )
     approval: Annotated[bool, Field(strict=True)] = Field(
         default=False,
-        description="In CI, wait for an approval (GitHub environment `fleetform-wave-approval`) before this "
+        description="In CI, wait for an approval (the GitHub environment `hypercore-approval`) before this "
         "wave. Default: false.",
     )
 

@@ -65,7 +65,8 @@ def write_plans(project: Path, **entries: dict[str, object]) -> Path:
         stack = f"shop--{cluster}"
         workdir = project / "cdktf.out" / "stacks" / stack
         workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "cdk.tf.json").write_text(json.dumps({"resource": {}, "stack": stack}))
+        backend = {"local": {"path": f"../../../state/{stack}.tfstate"}}
+        (workdir / "cdk.tf.json").write_text(json.dumps({"terraform": {"backend": backend}, "resource": {}}))
         (out / stack).mkdir(parents=True, exist_ok=True)
         (out / stack / "tfplan").write_bytes(b"plan")
         (out / stack / "plan.json").write_text(json.dumps({"format_version": "1.2", "resource_changes": []}))
@@ -212,3 +213,40 @@ def test_status_rows_filters_and_json(project: Path) -> None:
     assert "attempted bbbb2222: boom" in table.output
     bad = CliRunner().invoke(app, ["status", "--result", "broken"])
     assert bad.exit_code == 1 and "unknown result broken" in bad.output
+
+
+def test_the_ci_gate_job_counts_the_shards_failures_from_the_records(project: Path) -> None:
+    write_plans(project)
+    created = "2026-01-01T00:00:00Z"
+    store = FileStore(project / "state" / STATUS_FILE)
+    # A record of an older plan set does not count: only what the shards of these plans wrote.
+    store.write([Event("shop--store-1", "store-1", "applied", revision="c0ffee", plan="older")])
+
+    def gate(wave: int) -> tuple[int, dict[str, object]]:
+        result = CliRunner().invoke(app, ["rollout", "--wave", str(wave), "--gate-only", "--format", "json"])
+        return result.exit_code, json.loads(result.stdout)
+
+    code, data = gate(1)
+    assert code == 1 and data["outcome"] == "stopped"
+    [wave] = data["waves"]  # type: ignore[misc]
+    assert [(s["name"], s["state"], s["message"]) for s in wave["stacks"]] == [
+        ("shop--store-1", "failed", "not applied by the wave's jobs")
+    ]
+    store.write([Event("shop--store-1", "store-1", "applied", revision="c0ffee", plan=created)])
+    code, data = gate(1)
+    assert code == 0 and data["outcome"] == "completed", data
+    store.write(
+        [
+            Event("shop--store-2", "store-2", "applied", revision="c0ffee", plan=created),
+            Event(
+                "shop--store-3", "store-3", "failed", revision="c0ffee", plan=created, message="apply failed"
+            ),
+        ]
+    )
+    code, data = gate(2)
+    assert code == 1 and data["stopped_at"] == 2
+    states = {s["name"]: (s["state"], s["message"]) for w in data["waves"] for s in w["stacks"]}  # type: ignore[attr-defined]
+    assert states == {
+        "shop--store-2": ("healthy", "0 VMs healthy"),
+        "shop--store-3": ("failed", "apply failed"),
+    }
