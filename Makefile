@@ -92,7 +92,7 @@ bench: setup
 	$(PY) bench/run.py
 
 demo: setup
-	$(VENV)/bin/fleetform demo
+	$(VENV)/bin/fleetform demo --auto-approve
 
 demo-stop:
 	@if [ -x $(VENV)/bin/fleetform ]; then $(VENV)/bin/fleetform simulator stop; else echo "nothing to stop"; fi

@@ -22,6 +22,7 @@ from fleetform._cdktf import (
     App,
     LocalBackend,
     PgBackend,
+    TerraformOutput,
     TerraformResource,
     TerraformStack,
     TerraformVariable,
@@ -30,6 +31,7 @@ from fleetform.constructs import Application, ApplicationProps, RenderedApplicat
 from fleetform.constructs.render import Rendered
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, StackInput, load_inputs
+from fleetform.origins import ORIGIN_OUTPUT, find_orphans, origin_of, whole_set
 from fleetform.stackbuild import APPLICATION_ID, StackBuild, prepare_stack, render_stack
 from fleetform.translate import credential_variables
 from providers.hypercore.provider import HypercoreProvider
@@ -93,6 +95,14 @@ class ApplicationStack(TerraformStack):
             self.application = Application(self, APPLICATION_ID, props=props)
         if stack.imports:
             self._add_import_blocks(stack.imports)
+        # Recorded in the state by every apply (fleetform or cdktf deploy): which manifest this stack came from,
+        # so that a stack is taken for an orphan only when that manifest is gone (fleetform.origins).
+        TerraformOutput(
+            self,
+            ORIGIN_OUTPUT,
+            value=origin_of(stack.manifest.path),
+            description="The manifest this stack was deployed from (fleetform records it to find orphans).",
+        )
 
     def _add_import_blocks(self, imports: Mapping[str, str]) -> None:
         """Terraform ``import`` blocks for the recorded addresses this stack has (``fleetform import``).
@@ -186,4 +196,23 @@ def main() -> None:
     # Warnings go to stdout: the cdktf CLI shows the app's stdout as is, but labels every stderr line [ERROR].
     for warning in warnings:
         print(warning)
+    for line in orphan_warnings(inputs, manifest_paths_from_env()):
+        print(line)
     app.synth()
+
+
+def orphan_warnings(inputs: Inputs, manifest_paths: list[str]) -> list[str]:
+    """What ``cdktf synth``/``cdktf deploy`` should say about stacks of deleted manifests: cdktf drops their
+    directory and leaves their VMs running, so name each and how to remove it (rule: :mod:`fleetform.origins`)."""
+    site = inputs.site
+    if site.state.backend != "local" or not whole_set(manifest_paths):
+        return []
+    found = find_orphans(site.state_dir, [s.name for s in inputs.stacks], manifest_paths)
+    simulator = site.source is not None and ".fleetform" in site.source.parts
+    flag = " --simulator" if simulator else ""
+    return [
+        f"warning: stack '{name}' still has resources (state {site.state_dir / (name + '.tfstate')}) but its manifest "
+        f"{origin} is gone: cdktf deploy leaves them running. To destroy them: fleetform destroy{flag} --stacks "
+        f"{name} (or fleetform deploy{flag}, which lists them and asks)"
+        for name, origin in found.orphans.items()
+    ]

@@ -249,6 +249,16 @@ class SiteConfig(BaseModel):
             f"{network}: {vlan}  (with the network's real VLAN id)",
         )
 
+    def locate_template(self, machine_type: str) -> Location:
+        """Where the template VM of ``machine_type`` is set: under the cluster's ``templates:`` when it sets it
+        there, else the site's."""
+        if self._doc is None:
+            return Location("fleetform.yaml")
+        if self._cluster is not None and machine_type in self._cluster.templates:
+            index = next(i for i, c in enumerate(self.clusters) if c.name == self._cluster.name)
+            return self._doc.locate(("clusters", index, "templates", machine_type))
+        return self._doc.locate(("templates", machine_type))
+
     def _name(self) -> str:
         return self._doc.path if self._doc is not None else "fleetform.yaml"
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetform import __version__
-from fleetform.connect import client_for
+from fleetform.connect import client_for, terraform_environment
 from fleetform.drift_exclusions import (
     ignored_attributes,
     system_drives,
@@ -31,8 +31,12 @@ from fleetform.drift_exclusions import (
     without_system_drive_drift,
 )
 from fleetform.errors import ApiError, FleetformError
-from fleetform.hypercore import HypercoreClient
 from fleetform.inputs import StackInput, load_inputs
+from fleetform.origins import whole_set
+from fleetform.outofband import missing
+from fleetform.plans.failures import explain, explain_api, failure_context
+from fleetform.plans.redact import redact_plan
+from fleetform.plans.workdirs import init_workdir
 from fleetform.review.bundle import PLAN_JSON, PlanIndex, StackEntry, write_index
 from fleetform.review.hypercore import DELETED_OUTSIDE
 from fleetform.terraform import Terraform
@@ -98,7 +102,12 @@ def detect_drift(options: DriftOptions, *, on_progress: Progress | None = None) 
     if options.synth:
         from fleetform.synth import synthesize
 
-        synthesize(options.manifests, config_path=options.config, outdir=options.synth_dir)
+        synthesize(
+            options.manifests,
+            config_path=options.config,
+            outdir=options.synth_dir,
+            prune=whole_set(options.manifests),
+        )
     wanted = set(options.stacks) if options.stacks else None
     stacks = [s for s in inputs.stacks if wanted is None or s.name in wanted]
     if wanted:
@@ -108,8 +117,8 @@ def detect_drift(options: DriftOptions, *, on_progress: Progress | None = None) 
     out = options.out.resolve()
     if out.exists():
         shutil.rmtree(out)
-    out.mkdir(parents=True)
-    terraform = Terraform(env=dict(options.env))
+    out.mkdir(mode=0o700, parents=True)
+    terraform = Terraform(env=terraform_environment([s.target for s in stacks], options.env))
     index = PlanIndex(
         kind="drift",
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -154,7 +163,7 @@ def _check(
     drift = StackDrift(stack.name)
     try:
         progress(stack.name, "init")
-        terraform.init(workdir)
+        init_workdir(terraform, workdir, None, reuse=True)
         state = terraform.show_json(workdir)
         resources = _managed(state)
         if not resources:
@@ -167,7 +176,7 @@ def _check(
             gone = missing(client, resources)
             drives = system_drives(client)
         progress(stack.name, "refresh")
-        present = [r["address"] for r in resources if r["address"] not in gone]
+        present = refreshable(resources, gone)
         plan: dict[str, Any] = {}
         if present:
             plan_file = target / "refresh.tfplan"
@@ -179,12 +188,17 @@ def _check(
             plan = without_ignored_drift(plan, ignored_attributes(workdir))
     except (FleetformError, ApiError) as exc:
         entry.status = "failed"
-        entry.message = str(exc)
-        drift.error = str(exc)
-        (target / "error.txt").write_text(str(exc) + "\n", encoding="utf-8")
+        context = failure_context(stack.name, stack.site, terraform.env, "plan")
+        if isinstance(exc, ApiError):
+            entry.message = explain_api(exc, context, "checking which objects still exist")
+        else:
+            entry.message = explain(str(exc), context) or str(exc)
+        drift.error = entry.message
+        (target / "error.txt").write_text(f"{entry.message}\n\n{exc}\n", encoding="utf-8")
         progress(stack.name, "failed")
         return entry, drift
-    report = _report_plan(plan, state, resources, gone)
+    report = redact_plan(_report_plan(plan, state, resources, gone))
+    report["resource_changes"] = true_drift(report["resource_changes"], plan.get("configuration") or {})
     drift.deleted = sorted(gone)
     drift.changed = sorted(rc["address"] for rc in report["resource_changes"] if rc["address"] not in gone)
     entry.changes = drift.drifted
@@ -193,42 +207,20 @@ def _check(
     return entry, drift
 
 
+def refreshable(resources: Sequence[Mapping[str, Any]], gone: set[str]) -> list[str]:
+    """The addresses a refresh can read: not gone, and depending on nothing gone (``-target`` refreshes a
+    target's dependencies too, and the provider fails with a raw 404 on a missing one). A resource left out for
+    that reason belongs to an object already reported deleted."""
+    return [
+        str(r["address"])
+        for r in resources
+        if r["address"] not in gone and not set(r.get("depends_on") or ()) & gone
+    ]
+
+
 def _managed(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     root = (state.get("values") or {}).get("root_module") or {}
     return [r for r in root.get("resources") or [] if r.get("mode") == "managed"]
-
-
-def missing(client: HypercoreClient, resources: Sequence[Mapping[str, Any]]) -> set[str]:
-    """The addresses whose objects no longer exist on the cluster (one list call per kind of object)."""
-    vms = {vm.uuid: vm for vm in client.list_vms()}
-    disks = {d.uuid for vm in vms.values() for d in vm.block_devs}
-    nics = {n.uuid for vm in vms.values() for n in vm.net_devs}
-    kinds: dict[str, Callable[[], set[str]]] = {
-        "hypercore_virtual_disk": lambda: {d.uuid for d in client.list_virtual_disks()},
-        "hypercore_iso": lambda: {i.uuid for i in client.list_isos()},
-    }
-    listed: dict[str, set[str]] = {}
-    gone = set()
-    for resource in resources:
-        kind = resource.get("type", "")
-        values = resource.get("values") or {}
-        if kind == "hypercore_vm":
-            exists = values.get("id") in vms
-        elif kind in ("hypercore_vm_boot_order", "hypercore_vm_power_state"):
-            exists = values.get("vm_uuid") in vms
-        elif kind == "hypercore_disk":
-            exists = values.get("id") in disks
-        elif kind == "hypercore_nic":
-            exists = values.get("id") in nics
-        elif kind in kinds:
-            if kind not in listed:
-                listed[kind] = kinds[kind]()
-            exists = values.get("id") in listed[kind]
-        else:
-            continue
-        if not exists:
-            gone.add(str(resource["address"]))
-    return gone
 
 
 def _report_plan(
@@ -266,4 +258,45 @@ def _report_plan(
         "prior_state": {"values": state.get("values") or {}},
         "planned_values": plan.get("planned_values") or {},
         "configuration": plan.get("configuration") or {},
+    }
+
+
+# --- true drift: only what fleetform manages ----------------------------------------------------------------
+
+
+def true_drift(
+    changes: Sequence[Mapping[str, Any]], configuration: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The drift entries that change an attribute the stack's configuration sets, each with every other
+    attribute left as it was; objects deleted outside fleetform are kept as they are.
+
+    A refresh also updates what fleetform does not manage: the computed ``vm`` details of a power state (its
+    vCPU count after fleetform changed the VM's, guest IP addresses, ...), ids, slots. Those are not drift: a
+    nightly drift job must stay quiet after a normal deploy."""
+    configured = _configured_attributes(configuration)
+    kept = []
+    for rc in changes:
+        if rc.get("action_reason") == DELETED_OUTSIDE:
+            kept.append(dict(rc))
+            continue
+        change = rc.get("change") or {}
+        before, after = change.get("before"), change.get("after")
+        if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+            kept.append(dict(rc))
+            continue
+        managed = configured.get(str(rc.get("address")), set())
+        if not any(before.get(key) != after.get(key) for key in managed):
+            continue
+        quiet = {key: (value if key in managed else before.get(key, value)) for key, value in after.items()}
+        kept.append({**rc, "change": {**change, "after": quiet}})
+    return kept
+
+
+def _configured_attributes(configuration: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Address -> the attributes its configuration sets (``terraform show -json``'s ``expressions``)."""
+    module = configuration.get("root_module") or {}
+    return {
+        str(resource.get("address")): set(resource.get("expressions") or {})
+        for resource in module.get("resources") or []
+        if resource.get("mode") == "managed"
     }

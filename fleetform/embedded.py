@@ -7,7 +7,11 @@ Everything lives under ``.fleetform/`` in the project (git-ignored):
 - ``mirror/`` and ``terraformrc``: the stand-in installed as ``registry.terraform.io/scalecomputing/hypercore``
   in a filesystem mirror, and the Terraform CLI configuration that selects it (``TF_CLI_CONFIG_FILE``).
 - ``demo/``: the demo's site configuration (``fleetform.yaml`` plus an image mirror of small local images
-  standing in for the seed's unreachable image URLs) and its Terraform state.
+  standing in for the seed's unreachable image URLs) and its Terraform state (``demo/state/``).
+- ``cdktf.out/``: the simulator mode's synth output and Terraform working directories (``.terraform`` with the
+  stand-in). Production runs use the project's ``cdktf.out``, a separate state and the registry provider, so
+  switching between the simulator and a real cluster never mixes the two, and Terraform never sees a backend
+  change to "migrate".
 
 Only :func:`environment` hands these to Terraform; the project's own ``fleetform.yaml`` and a normal synth never
 see them, so production output stays valid for the registry provider.
@@ -87,6 +91,12 @@ class Paths:
     @property
     def demo_config(self) -> Path:
         return self.demo / "fleetform.yaml"
+
+    @property
+    def synth_dir(self) -> Path:
+        """The simulator mode's own synth output: its stacks' ``.terraform`` (with the stand-in installed) never
+        share a directory with production's ``cdktf.out``."""
+        return self.home / "cdktf.out"
 
 
 @dataclass(frozen=True)
@@ -231,7 +241,11 @@ def write_demo_site(paths: Paths, site: Path, asset_urls: Iterable[str]) -> Path
         raise EmbeddedError(f"cannot read the site configuration {site}: {exc}") from None
     images_dir = paths.demo / "images"
     images_dir.mkdir(parents=True, exist_ok=True)
-    mirror: dict[str, str] = dict(config.get("images") or {})
+    # The site's own mirror entries, local paths rebased: they are relative to the site file, not to demo/.
+    mirror: dict[str, str] = {
+        str(url): _rebased(str(location), site.parent, paths.demo)
+        for url, location in dict(config.get("images") or {}).items()
+    }
     for url in sorted(set(asset_urls)):
         if url in mirror:
             continue
@@ -251,6 +265,14 @@ def write_demo_site(paths: Paths, site: Path, asset_urls: Iterable[str]) -> Path
     if not paths.demo_config.is_file() or paths.demo_config.read_text() != text:
         paths.demo_config.write_text(text)
     return paths.demo_config
+
+
+def _rebased(location: str, site_dir: Path, demo_dir: Path) -> str:
+    """A mirror entry of the site file, valid from the demo site file: URLs as they are, relative local paths
+    relative to ``demo_dir``."""
+    if "://" in location or os.path.isabs(location):
+        return location
+    return os.path.relpath((site_dir / location).resolve(), demo_dir.resolve())
 
 
 def _write_raw_image(path: Path, size: int) -> None:

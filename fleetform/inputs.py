@@ -100,10 +100,44 @@ def load_inputs(manifest_paths: Sequence[str | Path], config_path: str | Path | 
                 continue
             by_stack[stack.name] = stack
             stacks.append(stack)
+    issues.extend(vm_name_collisions(stacks))
     errors = _unique([i for i in issues if i.is_error])
     if errors:
         raise InputError(errors)
     return Inputs(stacks=stacks, site=site, sources=sources, warnings=_unique(warnings))
+
+
+def vm_name_collisions(stacks: Sequence[StackInput]) -> list[Issue]:
+    """VM names that two stacks on one cluster would both use, or that are a template VM's name there.
+
+    HyperCore finds VMs by name, and the provider *adopts* an existing VM of the same name when it clones: a
+    second application with a VM called like another's (or like a template) would silently take it over. The
+    error names both places. (Names within one manifest, replicas included, are checked by the model.)"""
+    issues: list[Issue] = []
+    by_cluster: dict[str, dict[str, tuple[str, Location]]] = {}
+    for stack in stacks:
+        seen = by_cluster.setdefault(stack.target.name, {})
+        if not seen:
+            for machine_type, template in sorted(stack.site.templates.items()):
+                where = stack.site.locate_template(str(machine_type))
+                seen.setdefault(
+                    template, (f"the template VM of machine type {machine_type} ({where})", where)
+                )
+        on = f" on cluster '{stack.target.name}'" if stack.target.cluster is not None else ""
+        for vm in stack.manifest.application.spec.resources:
+            here = stack.manifest.locate_vm(vm.name)
+            first = seen.setdefault(vm.name, (f"a VM of application '{stack.manifest.name}' ({here})", here))
+            if first[1] == here:
+                continue
+            issues.append(
+                Issue(
+                    here,
+                    f"VM name '{vm.name}' is also {first[0]}{on}: VM names must be unique on a cluster, and the "
+                    "provider would take over the existing VM of that name instead of creating its own",
+                    "rename one of them",
+                )
+            )
+    return issues
 
 
 def _imports(

@@ -25,6 +25,7 @@ from fleetform._stablejson import stringify
 from fleetform.constructs._plan import construct_id
 from fleetform.errors import InputError, Issue
 from fleetform.inputs import Inputs, load_inputs
+from fleetform.origins import origin_of
 from fleetform.synth_cache import STACK_FILE, SynthCache, enabled_by_env, props_data
 
 if TYPE_CHECKING:
@@ -56,12 +57,15 @@ def synthesize(
     allow_data_loss: bool = False,
     cache: bool | None = None,
     inputs: Inputs | None = None,
+    prune: bool = True,
 ) -> SynthResult:
     """Validate, build and synthesize every manifest; raise InputError (writing nothing) on bad input.
 
     ``allow_data_loss`` leaves out the ``prevent_destroy`` that guards every data disk. ``cache``: keep the
     stacks whose inputs did not change (default: yes, unless ``FLEETFORM_SYNTH_CACHE=off``). ``inputs``: what
-    :func:`fleetform.inputs.load_inputs` returned for these paths, when the caller has it already."""
+    :func:`fleetform.inputs.load_inputs` returned for these paths, when the caller has it already. ``prune``:
+    drop the stacks of earlier synths that these manifests do not make, as ``cdktf synth`` does (default); False
+    keeps them and their working directories (a run over some manifests must not touch the others' files)."""
     from fleetform.stackbuild import prepare_stack, render_stack
 
     if inputs is None:
@@ -113,13 +117,14 @@ def synthesize(
             written = json.loads((scratch / MANIFEST).read_text(encoding="utf-8"))
             index.version = written.get("version", index.version)
         stacks = sorted(d for d, _ in builds)
-        _install(scratch, out, stacks, written, index)
+        kept = [] if prune else _kept(out, index, stacks)
+        _install(scratch, out, stacks, written, index, kept)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     for directory, build in fresh:
         assert build.rendered is not None
         index.record(directory, keys[directory], written["stacks"][directory], build.rendered.warnings)
-    index.save(stacks)
+    index.save([*stacks, *kept])
     return SynthResult(
         outdir=out, stacks=stacks, warnings=list(dict.fromkeys(warnings)), reused=sorted(reused)
     )
@@ -134,6 +139,7 @@ def _key_inputs(build: StackBuild) -> dict[str, Any]:
         "backend": build.stack.site.state.backend,
         "state": build.state,
         "imports": sorted(build.stack.imports.items()),
+        "origin": origin_of(build.stack.manifest.path),
         "props": props_data(build.props),
     }
 
@@ -150,11 +156,26 @@ def _synth_with_cdktf(builds: Sequence[StackBuild], scratch: Path) -> None:
     app.synth()
 
 
+def _kept(out: Path, index: SynthCache, stacks: Sequence[str]) -> list[str]:
+    """Stacks of earlier synths into ``out`` that this one does not make but keeps (``prune=False``)."""
+    return sorted(
+        name
+        for name in index.entries
+        if name not in stacks and (out / "stacks" / name / STACK_FILE).is_file()
+    )
+
+
 def _install(
-    scratch: Path, out: Path, stacks: Sequence[str], written: dict[str, Any], index: SynthCache
+    scratch: Path,
+    out: Path,
+    stacks: Sequence[str],
+    written: dict[str, Any],
+    index: SynthCache,
+    kept: Sequence[str] = (),
 ) -> None:
     """Move freshly synthesized stacks into ``out`` (keeping their working files and the stacks taken from the
-    cache), write ``manifest.json`` for every stack, drop stacks no longer in the app."""
+    cache), write ``manifest.json`` for every stack (and the ``kept`` ones), drop the other stacks no longer in
+    the app."""
     fresh = written.get("stacks", {})
     (out / "stacks").mkdir(parents=True, exist_ok=True)
     for stack in fresh:
@@ -162,15 +183,15 @@ def _install(
         target.mkdir(exist_ok=True)
         for item in (scratch / "stacks" / stack).iterdir():
             item.replace(target / item.name)
-    if fresh and len(fresh) == len(stacks):
+    if fresh and len(fresh) == len(stacks) and not kept:
         (scratch / MANIFEST).replace(out / MANIFEST)
     else:
-        entries = {s: fresh[s] if s in fresh else index.entries[s].manifest for s in stacks}
+        entries = {s: fresh[s] if s in fresh else index.entries[s].manifest for s in sorted([*stacks, *kept])}
         version = index.version or metadata.version("cdktf")
         (out / MANIFEST).write_text(stringify({"stacks": entries, "version": version}), encoding="utf-8")
     # cdktf synth removes the directories of stacks that left the app; do the same so both outputs agree.
     for old in (out / "stacks").iterdir():
-        if old.is_dir() and old.name not in stacks:
+        if old.is_dir() and old.name not in stacks and old.name not in kept:
             shutil.rmtree(old)
 
 

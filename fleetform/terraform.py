@@ -7,12 +7,15 @@ lines, never a Python traceback. Output is captured unless a ``log`` callback wa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,10 +66,7 @@ class Terraform:
         env = {**self.env, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
         command = [self.binary, *args]
         if log is None:
-            done = subprocess.run(
-                command, cwd=stack_dir, env=env, capture_output=True, text=True, check=False
-            )
-            result = Result(done.returncode, done.stdout, done.stderr)
+            result = _run_interruptibly(command, stack_dir, env)
         else:
             result = self._stream(command, stack_dir, env, log)
         if result.code not in ok_codes:
@@ -80,12 +80,19 @@ class Terraform:
     def _stream(command: list[str], cwd: Path, env: dict[str, str], log: Callable[[str], None]) -> Result:
         lines: list[str] = []
         with subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         ) as process:
             assert process.stdout is not None
-            for line in process.stdout:
-                lines.append(line)
-                log(line.rstrip("\n"))
+            with _registered(process):
+                for line in process.stdout:
+                    lines.append(line)
+                    log(line.rstrip("\n"))
         text = "".join(lines)
         return Result(process.returncode, text, text)
 
@@ -156,6 +163,66 @@ class Terraform:
                 f"terraform state list failed for stack '{stack_dir.name}':\n{error_text(result.stderr)}"
             )
         return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+# --- interrupts: Terraform stops gracefully, never killed mid-apply --------------------------------------------
+
+_RUNNING: set[subprocess.Popen[str]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _registered(process: subprocess.Popen[str]) -> Iterator[None]:
+    with _RUNNING_LOCK:
+        _RUNNING.add(process)
+    try:
+        yield
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(process)
+
+
+def interrupt_running() -> int:
+    """Send SIGINT to every Terraform this process runs: Terraform then finishes the operation in progress,
+    saves its state, releases its lock and exits ("Interrupt received. Please wait for Terraform to exit or data
+    loss may occur."). Returns how many were told. Terraform runs in its own session, so a terminal's Ctrl-C
+    reaches fleetform only, and fleetform forwards it exactly once."""
+    with _RUNNING_LOCK:
+        processes = list(_RUNNING)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError, OSError):
+            process.send_signal(signal.SIGINT)
+    return len(processes)
+
+
+def _run_interruptibly(command: list[str], cwd: Path, env: Mapping[str, str]) -> Result:
+    """Run Terraform and capture its output. On an interrupt of fleetform (KeyboardInterrupt), wait for Terraform
+    to stop (:func:`interrupt_running` tells it), then raise it again: ``subprocess.run`` would kill Terraform
+    and lose the state it had not saved yet."""
+    interrupted = False
+    with (
+        subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process,
+        _registered(process),
+    ):
+        while True:
+            try:
+                stdout, stderr = process.communicate()
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    process.send_signal(signal.SIGINT)
+    if interrupted:
+        raise KeyboardInterrupt
+    return Result(process.returncode, stdout, stderr)
 
 
 def error_text(output: str, limit: int = 40) -> str:

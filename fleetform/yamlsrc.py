@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -276,6 +277,27 @@ _SYNTAX_WORDS: list[tuple[str, str, str]] = [
     ("did not find expected ',' or '}'", "a '{' mapping is not closed", "close it with '}'"),
     ("found unknown escape character", "an unknown escape in a double-quoted string", "use single quotes"),
 ]
+# A value that opens a quote and does not close it on its line: `key: "text`, `- 'text`.
+_OPEN_QUOTE = re.compile(r"""^\s*(?:-\s+)?(?:[^\s:#'"][^:#]*:\s+)?(["'])(?P<rest>.*)$""")
+
+
+def _unclosed_quote(text: str, before_line: int) -> tuple[int, int] | None:
+    """The last line (0-based) before ``before_line`` where a value opens a quote that its line does not close,
+    with the quote's column; None when there is none."""
+    lines = text.splitlines()
+    for number in range(min(before_line, len(lines) - 1), -1, -1):
+        match = _OPEN_QUOTE.match(lines[number])
+        if match is None:
+            continue
+        quote, rest = match.group(1), match.group("rest")
+        closed = (
+            quote in rest.replace("''", "")
+            if quote == "'"
+            else re.search(r'(?<!\\)"', rest.replace("\\\\", "")) is not None
+        )
+        if not closed:
+            return number, match.start(1)
+    return None
 
 
 def _syntax_issue(exc: yaml.YAMLError, text: str, path: str) -> Issue:
@@ -299,6 +321,23 @@ def _syntax_issue(exc: yaml.YAMLError, text: str, path: str) -> Issue:
                 location, "a tab character; YAML indents with spaces only", "replace the tab with spaces"
             )
         return Issue(location, f"the character {char!r} cannot start a value", "quote the value")
+    if problem.startswith("found a tab character"):
+        return Issue(
+            location, "a tab character; YAML indents with spaces only", "replace the tab with spaces"
+        )
+    opened = _unclosed_quote(text, mark.line) if mark is not None else None
+    if opened is not None and mark is not None and (opened[0] < mark.line or "end of stream" in problem):
+        start, column = opened
+        where = (
+            "to the end of the file"
+            if "end of stream" in problem
+            else f"to the next quote and fails at line {mark.line + 1}"
+        )
+        return Issue(
+            Location(path, start + 1, column + 1),
+            f"a quoted string starts here and is not closed on this line (YAML reads on {where})",
+            "close the quote on this line",
+        )
     words, hint = next(
         ((w, h) for prefix, w, h in _SYNTAX_WORDS if problem.startswith(prefix)),
         (f"YAML syntax error: {problem}", ""),

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from fleetform.cli._app import app, err, fail, out
+from fleetform.cli._run import LockTimeoutOption, ParallelismOption, StacksOption, plural
 from fleetform.errors import FleetformError
 
 
@@ -27,12 +28,7 @@ def apply(
             show_default=False,
         ),
     ],
-    stacks: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--stacks", "-s", help="Only these stacks (comma-separated and/or repeated). [default: all]"
-        ),
-    ] = None,
+    stacks: StacksOption = None,
     parallel: Annotated[
         int,
         typer.Option(
@@ -42,15 +38,8 @@ def apply(
             min=1,
         ),
     ] = 1,
-    parallelism: Annotated[
-        int,
-        typer.Option(
-            "--parallelism", help="Terraform -parallelism. The HyperCore provider supports only 1.", min=1
-        ),
-    ] = 1,
-    lock_timeout: Annotated[
-        str | None, typer.Option("--lock-timeout", help="Wait this long for a held state lock (e.g. 5m).")
-    ] = None,
+    parallelism: ParallelismOption = 1,
+    lock_timeout: LockTimeoutOption = None,
     simulator: Annotated[
         bool,
         typer.Option(
@@ -106,4 +95,4 @@ def apply(
     if not outcomes:
         err.print("nothing to apply: no saved plan has changes", style="green")
         return
-    err.print(f"applied {len(outcomes)} saved plans in {elapsed:.1f} s", style="green")
+    err.print(f"applied {plural(len(outcomes), 'saved plan')} in {elapsed:.1f} s", style="green")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ import typer
 from rich.table import Table
 
 from fleetform.cli._app import ConfigOption, app, err, fail, out
+from fleetform.cli._run import AutoApproveOption, confirm
 from fleetform.errors import FleetformError
 from fleetform.manifest.units import human_size
 
@@ -29,9 +31,12 @@ def demo(
         bool,
         typer.Option("--cdktf/--no-cdktf", help="Deploy with the cdktf CLI (else with fleetform deploy)."),
     ] = True,
+    auto_approve: AutoApproveOption = False,
 ) -> None:
-    """Start the simulator, deploy every manifest in manifests/ to it, and print its VMs."""
-    from fleetform.embedded import prepare, vm_rows
+    """Start the simulator, deploy every manifest in manifests/ to it, and print its VMs.
+
+    Like `cdktf deploy`, it shows what it will do and asks first, unless --auto-approve (make demo passes it)."""
+    from fleetform.embedded import Paths, prepare, vm_rows
 
     started = time.perf_counter()
     try:
@@ -53,14 +58,20 @@ def demo(
         if not CDKTF.is_file():
             err.print(f"{CDKTF} is missing; run `make setup` (npm ci) first", style="red")
             raise typer.Exit(1)
+        if not auto_approve and not sys.stdin.isatty():
+            confirm("fleetform demo", "", auto_approve)
+        # The simulator mode's own synth directory: the stand-in never lands in production's cdktf.out.
+        synth_dir = Paths(Path.cwd()).synth_dir
         command = [
             str(CDKTF),
             "deploy",
             "*",
-            "--auto-approve",
+            "--output",
+            str(synth_dir.relative_to(Path.cwd())),
             "--skip-provider-lock",
             "--terraform-parallelism",
             "1",
+            *(["--auto-approve"] if auto_approve else []),
         ]
         err.print("$ " + " ".join(repr(c) if c == "*" else c for c in command), highlight=False)
         result = subprocess.run(command, env=full_env, check=False)
@@ -70,7 +81,7 @@ def demo(
     else:
         from fleetform.cli.deploy import deploy
 
-        deploy(config=config, simulator=True)
+        deploy(config=config, simulator=True, auto_approve=auto_approve)
     try:
         rows = vm_rows(simulator)
     except FleetformError as exc:

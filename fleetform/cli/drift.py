@@ -6,33 +6,33 @@ stack that could not be checked (the report is still printed and says which).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from fleetform.cli._app import ConfigOption, ManifestsOption, app, err, fail
+from fleetform.cli._run import (
+    InsecureOption,
+    SimulatorOption,
+    StacksOption,
+    SynthDirOption,
+    plural,
+    resolve_mode,
+)
 from fleetform.cli.review import ReviewFormat
 from fleetform.errors import FleetformError
 
 
 @app.command()
 def drift(
-    stacks: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--stacks", "-s", help="Only these stacks (comma-separated and/or repeated). [default: all]"
-        ),
-    ] = None,
+    stacks: StacksOption = None,
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write the drift report's plan directory.")
     ] = Path("drift"),
     manifests: ManifestsOption = None,
     config: ConfigOption = None,
-    synth_dir: Annotated[Path, typer.Option("--synth-dir", help="Synth output directory.")] = Path(
-        "cdktf.out"
-    ),
+    synth_dir: SynthDirOption = None,
     fmt: Annotated[
         ReviewFormat, typer.Option("--format", "-f", help="markdown (as the plan review) or json (for bots).")
     ] = ReviewFormat.markdown,
@@ -40,12 +40,8 @@ def drift(
     parallel: Annotated[
         int, typer.Option("--parallel", "-j", help="Stacks checked at the same time.", min=1)
     ] = 4,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", help="Accept self-signed TLS certificates of the clusters.")
-    ] = False,
-    simulator: Annotated[
-        bool, typer.Option("--simulator", help="Check the embedded HyperCore simulator (simulator mode).")
-    ] = False,
+    insecure: InsecureOption = False,
+    simulator: SimulatorOption = False,
 ) -> None:
     """Refresh-only plans of every stack: report what changed on the clusters outside fleetform.
 
@@ -54,25 +50,18 @@ def drift(
     from fleetform.review import build_review, load_bundle, render_json, render_markdown
 
     paths = manifests or [Path("manifests")]
-    env = dict(os.environ)
     try:
-        if simulator:
-            from fleetform.embedded import prepare
-
-            running, extra = prepare(Path.cwd(), paths, config)
-            env.update(extra)
-            config = Path(extra["FLEETFORM_CONFIG"])
-            err.print(f"simulator: {running.url}")
+        mode = resolve_mode(simulator, paths, config, synth_dir)
         selected = [name for item in stacks or [] for name in item.split(",") if name]
         options = DriftOptions(
             manifests=paths,
-            config=config,
+            config=mode.config,
             out=out_dir,
-            synth_dir=synth_dir,
+            synth_dir=mode.synth_dir,
             stacks=selected or None,
             parallel=parallel,
             insecure=insecure,
-            env=env,
+            env=mode.env,
         )
         with err.status("checking the clusters...") as status:
             run = detect_drift(options, on_progress=lambda stack, phase: status.update(f"{stack}: {phase}"))
@@ -88,12 +77,13 @@ def drift(
             vms = [a.split(".", 1)[1] for a in stack.deleted if a.startswith("hypercore_vm.")]
             others = len(stack.deleted) - len(vms)
             what = ", ".join(f"VM {vm}" for vm in vms) or "objects"
-            more = f" (and {others} of their resources)" if vms and others else ""
+            whose = "its" if len(vms) == 1 else "their"
+            more = f" (and {others} of {whose} resources)" if vms and others else ""
             err.print(f"{stack.stack}: {what} deleted outside fleetform{more}", style="red", markup=False)
     if run.failed:
         raise typer.Exit(1)
     if run.drifted:
         changed = sum(1 for s in run.stacks if s.drifted)
-        err.print(f"drift in {changed} stack{'s' if changed != 1 else ''} (exit 2)", style="yellow")
+        err.print(f"drift in {plural(changed, 'stack')} (exit 2)", style="yellow")
         raise typer.Exit(2)
-    err.print(f"no drift in {len(run.stacks)} stacks ({run.seconds:.1f} s)", style="green")
+    err.print(f"no drift in {plural(len(run.stacks), 'stack')} ({run.seconds:.1f} s)", style="green")

@@ -30,11 +30,11 @@ _SUFFIXES = {GraphFormat.mermaid: ".mmd", GraphFormat.dot: ".dot", GraphFormat.s
 def graph(
     stacks: Annotated[
         list[str] | None,
-        typer.Argument(help="Applications to draw, by metadata.name (the stack name). [default: all]"),
+        typer.Argument(help="Applications to draw, by metadata.name (the stack name). \\[default: all]"),
     ] = None,
     manifests: Annotated[
         list[Path] | None,
-        typer.Option("--manifests", "-m", help="Manifest files or directories. [default: manifests/]"),
+        typer.Option("--manifests", "-m", help="Manifest files or directories. \\[default: manifests/]"),
     ] = None,
     config: ConfigOption = None,
     fmt: Annotated[
@@ -46,14 +46,14 @@ def graph(
             "--out",
             "-o",
             help="A file, or a directory for one file per application (<name>.mmd/.md/.dot/.svg). "
-            "[default: standard output]",
+            "\\[default: standard output]",
         ),
     ] = None,
     markdown: Annotated[
         bool | None,
         typer.Option(
             "--markdown/--no-markdown",
-            help="Wrap Mermaid in a ```mermaid block. [default: when --out is a .md file]",
+            help="Wrap Mermaid in a ```mermaid block. \\[default: when --out is a .md file]",
         ),
     ] = None,
 ) -> None:

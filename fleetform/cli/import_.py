@@ -23,7 +23,9 @@ def import_(
     ],
     match: Annotated[
         list[str] | None,
-        typer.Option("--match", help="Import VMs whose name matches this glob (repeatable). [default: all]"),
+        typer.Option(
+            "--match", help="Import VMs whose name matches this glob (repeatable). \\[default: all]"
+        ),
     ] = None,
     tag: Annotated[
         list[str] | None,
@@ -33,14 +35,14 @@ def import_(
     ] = None,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Manifest to write. [default: <manifests dir>/<app>.yaml]"),
+        typer.Option("--out", "-o", help="Manifest to write. \\[default: <manifests dir>/<app>.yaml]"),
     ] = None,
     manifests: ManifestsOption = None,
     config: ConfigOption = None,
     cluster: Annotated[
         str | None,
         typer.Option(
-            "--cluster", help="Cluster of fleetform.yaml clusters: to import from. [default: the only one]"
+            "--cluster", help="Cluster of fleetform.yaml clusters: to import from. \\[default: the only one]"
         ),
     ] = None,
     insecure: Annotated[

@@ -60,6 +60,7 @@ def init(
         "PIPENV_VENV_IN_PROJECT=1 pipenv install   # .venv: cdktf.json runs .venv/bin/python main.py",
         "npm install                               # the cdktf CLI, pinned in package.json",
         ".venv/bin/fleetform validate              # manifests/ against fleetform.yaml",
+        "export CHECKPOINT_DISABLE=1               # no usage reporting from cdktf and Terraform",
         f"npx cdktf synth                           # cdktf.out/stacks/{project.name}/cdk.tf.json",
         "# then set fleetform.yaml's networks and templates to your cluster's, export HC_HOST, HC_USERNAME",
         f"# and HC_PASSWORD, and run `npx cdktf deploy {project.name}`; commit Pipfile.lock and package-lock.json",

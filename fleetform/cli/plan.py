@@ -7,7 +7,6 @@ the data-loss guard (the plan directory is still written, so ``fleetform review`
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,38 +23,21 @@ from fleetform.cli._app import (
     out,
     print_issues,
 )
+from fleetform.cli._run import (
+    InsecureOption,
+    LockTimeoutOption,
+    ParallelOption,
+    SimulatorOption,
+    StacksOption,
+    SynthDirOption,
+    plural,
+    print_problems,
+    report_repairs,
+    resolve_mode,
+)
 from fleetform.errors import FleetformError
 
-StacksOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--stacks",
-        "-s",
-        help="Only these stacks: comma-separated and/or repeated; a stack whose manifest was deleted may be "
-        "named too. [default: every stack, plus orphans found in local state]",
-    ),
-]
 PlanDirOption = Annotated[Path, typer.Option("--out", "-o", help="The plan directory to write.")]
-SynthDirOption = Annotated[
-    Path,
-    typer.Option("--synth-dir", help="Synth output directory; Terraform works in its stack directories."),
-]
-ParallelOption = Annotated[
-    int, typer.Option("--parallel", "-j", help="Stacks planned at the same time.", min=1)
-]
-LockTimeoutOption = Annotated[
-    str | None,
-    typer.Option(
-        "--lock-timeout", help="Wait this long for a held state lock (Terraform -lock-timeout, e.g. 5m)."
-    ),
-]
-SimulatorOption = Annotated[
-    bool,
-    typer.Option(
-        "--simulator",
-        help="Work against the embedded HyperCore simulator (started if needed) with the stand-in provider.",
-    ),
-]
 
 
 @app.command()
@@ -64,7 +46,7 @@ def plan(
     plan_dir: PlanDirOption = Path("plans"),
     manifests: ManifestsOption = None,
     config: ConfigOption = None,
-    synth_dir: SynthDirOption = Path("cdktf.out"),
+    synth_dir: SynthDirOption = None,
     no_synth: Annotated[
         bool, typer.Option("--no-synth", help="Plan what --synth-dir holds; do not synthesize first.")
     ] = False,
@@ -118,24 +100,19 @@ def plan(
         int, typer.Option("--max-jobs", help="With --list: at most this many groups.", min=1)
     ] = 20,
     simulator: SimulatorOption = False,
+    insecure: InsecureOption = False,
 ) -> None:
     """Plan every stack (or --stacks) and save the plans for review and apply: DIR/<stack>/tfplan, plan.json."""
     from fleetform.plans import PlanOptions, changed_stacks, plan_stacks, shards
 
     paths = manifests or [Path("manifests")]
-    env = dict(os.environ)
     if only_changed and changed_from is not None:
         raise fail(
             FleetformError("--changed and --changed-from choose stacks in two different ways; use one")
         )
     try:
-        if simulator:
-            from fleetform.embedded import prepare
-
-            running, extra = prepare(Path.cwd(), paths, config)
-            err.print(f"simulator: {running.url} (user {running.username})")
-            env.update(extra)
-            config = Path(extra["FLEETFORM_CONFIG"])
+        mode = resolve_mode(simulator, paths, config, synth_dir)
+        config, synth_dir, env = mode.config, mode.synth_dir, mode.env
         selected = list(stacks or [])
         if changed_from is not None or list_only:
             if not no_synth:
@@ -154,8 +131,7 @@ def plan(
                 found = [*changed, *removed]
                 selected = found if not selected else [s for s in selected if s in found]
                 err.print(
-                    f"{len(changed)} stack{'s' if len(changed) != 1 else ''} changed, {len(removed)} removed "
-                    f"since {changed_from}"
+                    f"{plural(len(changed), 'stack')} changed, {len(removed)} removed since {changed_from}"
                 )
             if list_only:
                 if changed_from is None and not selected:
@@ -178,6 +154,7 @@ def plan(
             lock_timeout=lock_timeout,
             replace=replace or (),
             changed=only_changed,
+            insecure=insecure,
             env=env,
         )
         with Progress(
@@ -203,23 +180,24 @@ def plan(
         raise fail(exc) from None
     print_issues(run.warnings)
     for note in run.notes:
-        err.print(f"note: {note}", style="yellow")
+        err.print(f"note: {note}", style="yellow", highlight=False, markup=False)
     changed = [n for n, e in run.index.stacks.items() if e.changes and e.status == "planned"]
     orphans = [n for n, e in run.index.stacks.items() if e.orphan]
     out.print(
-        f"planned {len(run.index.stacks)} stacks into {run.out} in {run.seconds:.1f} s: "
+        f"planned {plural(len(run.index.stacks), 'stack')} into {run.out} in {run.seconds:.1f} s: "
         f"{len(changed)} with changes",
         highlight=False,
     )
     for name in orphans:
         err.print(
-            f"[bold red]stack {name}: its manifest was deleted; the plan destroys everything in its state[/]",
+            f"[bold red]stack {name}: its manifest {run.index.stacks[name].manifest or ''} was deleted; the plan "
+            "destroys everything in its state[/]",
             highlight=False,
         )
     problems = run.refused + run.failed
-    for name in problems:
-        err.print(f"{name}: {run.index.stacks[name].message}", style="red", markup=False)
+    print_problems(run.index.stacks, problems)
     if problems:
         err.print(f"review with: fleetform review {run.out}", style="red")
         raise typer.Exit(1)
+    report_repairs(run.index.stacks)
     err.print(f"next: fleetform review {run.out}   then: fleetform apply {run.out}", style="green")

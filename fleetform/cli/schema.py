@@ -18,7 +18,7 @@ def schema(
             "--out",
             "-o",
             help="Where to write the schema; '-' prints it. "
-            "[default: schema/application.schema.json, or schema/fleetform.schema.json with --site]",
+            "\\[default: schema/application.schema.json, or schema/fleetform.schema.json with --site]",
         ),
     ] = None,
     site: Annotated[

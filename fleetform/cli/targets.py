@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +14,20 @@ from fleetform.cli._app import ConfigOption, ManifestsOption, app, fail, out, pr
 from fleetform.errors import FleetformError
 
 
+class TargetsFormat(StrEnum):
+    """What ``fleetform targets`` prints."""
+
+    table = "table"
+    json = "json"
+
+
 @app.command()
 def targets(
     manifests: ManifestsOption = None,
     config: ConfigOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    fmt: Annotated[
+        TargetsFormat, typer.Option("--format", "-f", help="table (for people) or json (for scripts).")
+    ] = TargetsFormat.table,
 ) -> None:
     """List what goes where: one row per stack (application on cluster), chosen by the clusters' selectors."""
     from fleetform.inputs import load_inputs
@@ -37,7 +47,7 @@ def targets(
         }
         for stack in inputs.stacks
     ]
-    if as_json:
+    if fmt is TargetsFormat.json:
         out.print_json(json.dumps(rows))
         return
     print_issues(inputs.warnings)

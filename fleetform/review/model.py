@@ -311,10 +311,27 @@ def _stack_review(stack: StackPlan) -> StackReview:
         if view is not None:
             views.append(view)
     review.has_changes = review.has_changes or any(v.action != "no-op" for v in views)
+    _mark_day2_repairs(views, entry.deleted_outside, entry.power_replaced)
     _add_dangers(review, plan, views)
     _add_attention(review, plan, views)
     _group(review, plan, views)
     return review
+
+
+RECREATED = "deleted outside fleetform: will be created again"
+POWER_REPLACED = (
+    "power differs from the manifest: the power state is re-created (the provider cannot change it in place)"
+)
+
+
+def _mark_day2_repairs(views: Sequence[ChangeView], deleted: Sequence[str], power: Sequence[str]) -> None:
+    """Say why fleetform plans what a plain Terraform plan would not: objects deleted outside fleetform taken out
+    of state and created again, and power states replaced rather than updated (:mod:`fleetform.plans`)."""
+    for view in views:
+        if view.address in deleted and view.action == "create":
+            view.reason = RECREATED
+        elif view.address in power and view.action == "replace":
+            view.reason = POWER_REPLACED
 
 
 def _count(counts: dict[str, int], rc: ResourceChange) -> None:

@@ -43,8 +43,8 @@ from fleetform.rollout.health import Gate, VmCheck, checks_for
 from fleetform.rollout.hooks import applied_event
 from fleetform.rollout.journal import JOURNAL, Journal
 from fleetform.rollout.records import Event, Record, Store, store_for_workdir, write_events
-from fleetform.rollout.runner import SessionTerraform
 from fleetform.rollout.waves import Wave, site_waves, wave_by_cluster
+from fleetform.terraform import Terraform, interrupt_running
 
 FAILED = ("failed", "unhealthy", "unreachable")
 """Stack states that count against a wave's failure budget."""
@@ -152,7 +152,7 @@ class Rollout:
         self.inputs: dict[str, StackInput] = {}
         self.bundle: Bundle | None = None
         self.journal: Journal | None = None
-        self.terraform = SessionTerraform(env=dict(options.env))
+        self.terraform = Terraform(env=dict(options.env))
         self.stopping = threading.Event()
         self.interrupted = False
         self._index_lock = threading.Lock()
@@ -325,7 +325,7 @@ class Rollout:
         """Tell every running Terraform to stop (the second Ctrl-C); how many were told."""
         self.stopping.set()
         self.interrupted = True
-        return self.terraform.interrupt()
+        return interrupt_running()
 
     # --- one wave ------------------------------------------------------------------------------------
 

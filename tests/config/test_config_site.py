@@ -134,3 +134,23 @@ def test_state_dir_is_relative_to_config_file(tmp_path: Path) -> None:
     config.parent.mkdir()
     config.write_text("state: {dir: tfstate}\n")
     assert load_config(config).state_dir == tmp_path / "site" / "tfstate"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "networks:\n\tweb-net: 20\n",  # a tab where a key starts
+        "networks:\n  web-net: 20\n\ttemplates: {}\n",  # a tab after a block (PyYAML words this one differently)
+    ],
+)
+def test_a_tab_in_fleetform_yaml_is_reported_like_one_in_a_manifest(text: str) -> None:
+    (issue,) = config_errors(text)
+    assert issue.message == "a tab character; YAML indents with spaces only"
+    assert issue.hint == "replace the tab with spaces"
+    assert issue.location.col == 1 and issue.location.line == text.count("\n", 0, text.index("\t")) + 1
+
+
+def test_an_unclosed_quote_in_fleetform_yaml_is_reported_where_the_string_starts() -> None:
+    (issue,) = config_errors('templates:\n  uefi: "tmpl-uefi\n  bios: tmpl-bios\nnetworks: {lan: 10}\n')
+    assert (issue.location.line, issue.location.col) == (2, 9)
+    assert issue.message.startswith("a quoted string starts here and is not closed on this line")

@@ -150,3 +150,19 @@ def test_a_site_that_selects_no_application_writes_an_empty_manifest_like_cdktf(
     assert (
         tmp_path / "out" / "manifest.json"
     ).read_text() == '{\n  "stacks": {\n  },\n  "version": "0.21.0"\n}'
+
+
+def test_a_synth_of_some_manifests_can_leave_the_other_stacks_alone(tmp_path: Path) -> None:
+    manifests, config = project(tmp_path)
+    out = tmp_path / "out"
+    everything = synth(manifests, config, out)
+    (out / "stacks" / "microservices-stack--lab" / ".terraform").mkdir()  # a working directory in use
+    one = [manifests / "three-tier-webapp.yaml"]
+    kept = synthesize(one, config_path=config, outdir=out, prune=False)
+    assert kept.stacks == ["three-tier-webapp--lab", "three-tier-webapp--store-1"]
+    assert (out / "stacks" / "microservices-stack--lab" / ".terraform").is_dir()
+    assert sorted(json.loads((out / "manifest.json").read_text())["stacks"]) == everything.stacks
+    again = synth(manifests, config, out)
+    assert again.reused == everything.stacks  # the kept stacks are still in the cache
+    pruned = synthesize(one, config_path=config, outdir=out)
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == pruned.stacks

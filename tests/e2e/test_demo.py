@@ -45,9 +45,18 @@ def table_rows(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("│") and "RUNNING" in line]
 
 
-def test_demo_deploys_twelve_vms_with_cdktf_and_prints_them(project: Path) -> None:
+def test_demo_without_a_terminal_or_auto_approve_refuses(project: Path) -> None:
     run = fleetform(project, "demo")
+    assert run.returncode == 1
+    assert "no terminal to ask on" in run.stderr and "--auto-approve" in run.stderr
+
+
+def test_demo_deploys_twelve_vms_with_cdktf_and_prints_them(project: Path) -> None:
+    run = fleetform(project, "demo", "--auto-approve")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    # The simulator mode works in its own synth directory: production's cdktf.out never gets the stand-in.
+    assert (project / ".fleetform" / "cdktf.out" / "stacks" / "three-tier-webapp" / ".terraform").is_dir()
+    assert not (project / "cdktf.out").exists()
     rows = table_rows(run.stdout)
     assert len(rows) == 12
     assert any("db-tier-primary" in row and "15 GiB" in row and "30, 40" in row for row in rows)
@@ -55,7 +64,7 @@ def test_demo_deploys_twelve_vms_with_cdktf_and_prints_them(project: Path) -> No
 
 
 def test_second_demo_changes_nothing(project: Path) -> None:
-    run = fleetform(project, "demo")
+    run = fleetform(project, "demo", "--auto-approve")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert run.stdout.count("No changes.") == 3
     assert "0 added, 0 changed, 0 destroyed" in run.stdout

@@ -103,9 +103,7 @@ def test_out_of_band_changes_are_reported_and_exit_2(box: Sandbox) -> None:
     assert "api" in report and "SHUTOFF" in report
     assert "deleted outside fleetform" in report and "db" in report
     assert "404" not in report + result.stderr
-    assert "shop: VM db deleted outside fleetform (and 4 of their resources)" in " ".join(
-        result.stderr.split()
-    )
+    assert "shop: VM db deleted outside fleetform (and 4 of its resources)" in " ".join(result.stderr.split())
 
     shown = drift(box, "--format", "json")
     data = json.loads(shown.stdout)

@@ -179,7 +179,7 @@ def test_plan_with_allow_data_loss_saves_every_stack(scenario: Scenario) -> None
 
 def test_orphan_stack_is_found_from_its_state_and_planned_for_destruction(scenario: Scenario) -> None:
     entry = scenario.reviewed.index()["stacks"]["old"]
-    assert entry["orphan"] is True and entry["manifest"] is None
+    assert entry["orphan"] is True and entry["manifest"].endswith("manifests/old.yaml")
     plan_json = json.loads((scenario.reviewed.directory / "old" / "plan.json").read_text())
     actions = {rc["address"]: rc["change"]["actions"] for rc in plan_json["resource_changes"]}
     assert actions["hypercore_vm.old-vm"] == ["delete"]
@@ -270,8 +270,15 @@ def test_secret_variable_value_never_appears_in_the_review(scenario: Scenario) -
     for reviewed in (scenario.refused, scenario.reviewed):
         assert SECRET not in reviewed.markdown
         assert SECRET not in json.dumps(reviewed.data)
-    # ...though the saved plan.json has it: Terraform writes variable values in the clear.
-    assert SECRET in (scenario.reviewed.directory / "shop" / "plan.json").read_text()
+    # Nor does the saved plan.json (Terraform writes variable values in the clear; fleetform redacts them), and
+    # the plan directory, whose binary tfplan must keep them to apply, is private.
+    for reviewed in (scenario.refused, scenario.reviewed):
+        for path in reviewed.directory.glob("*/plan.json"):
+            assert SECRET not in path.read_text()
+        assert reviewed.directory.stat().st_mode & 0o777 == 0o700
+        assert all(p.stat().st_mode & 0o077 == 0 for p in reviewed.directory.iterdir() if p.is_dir())
+    plan = json.loads((scenario.reviewed.directory / "shop" / "plan.json").read_text())
+    assert "(sensitive)" in json.dumps(plan["resource_changes"])
 
 
 def test_cloud_init_secret_lines_are_masked(scenario: Scenario) -> None:

@@ -73,7 +73,7 @@ def test_init_output_passes_fleetform_validate_strict(project: Path) -> None:
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "ok: 1 applications, 2 VMs" in run.stderr
+    assert "ok: 1 application, 2 VMs" in run.stderr
     assert "warning" not in run.stderr
 
 
@@ -144,7 +144,16 @@ def test_init_copies_fleetforms_workflows(project: Path) -> None:
 
 def test_init_gitignore_keeps_state_plans_and_tools_out(project: Path) -> None:
     lines = set((project / ".gitignore").read_text().splitlines())
-    assert {".venv/", "node_modules/", "cdktf.out/", "state/", ".fleetform/", "*.tfplan", "plans/"} <= lines
+    assert {
+        ".venv/",
+        "node_modules/",
+        "cdktf.out/",
+        "state/",
+        ".fleetform/",
+        "*.tfplan",
+        "/plans/",
+        "/drift/",
+    } <= lines
 
 
 def test_init_prints_next_steps(tmp_path: Path) -> None:
@@ -152,6 +161,11 @@ def test_init_prints_next_steps(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Next steps:" in result.stdout
     assert "npm install" in result.stdout and "npx cdktf synth" in result.stdout
+    assert "export CHECKPOINT_DISABLE=1" in result.stdout
+    readme = (tmp_path / "new" / "README.md").read_text()
+    assert "export CHECKPOINT_DISABLE=1" in readme and readme.index("CHECKPOINT_DISABLE") < readme.index(
+        "npx cdktf"
+    )
 
 
 def test_init_refuses_a_non_empty_directory_without_force(tmp_path: Path) -> None:
