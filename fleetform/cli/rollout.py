@@ -110,8 +110,10 @@ def rollout(
     ] = False,
     max_jobs: Annotated[int, typer.Option("--max-jobs", help="Groups per wave with --list.", min=1)] = 8,
 ) -> None:
-    """Apply the reviewed plans wave by wave: up to the wave's cap at once, then a health gate; stop when a
-    wave fails beyond its budget. Never plans; refuses stale plans as `fleetform apply` does."""
+    """Apply the reviewed plans wave by wave, a health gate after each; stop at a wave beyond its budget.
+
+    Never plans (refuses stale plans as `fleetform apply` does). Ctrl-C: the applies in progress finish.
+    """
     from fleetform.plans import PlanRefused
     from fleetform.rollout.run import Rollout, RolloutOptions, next_steps, summary
     from fleetform.rollout.waves import seconds
