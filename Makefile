@@ -19,17 +19,19 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: help setup system-packages standin cdktn test test-unit test-e2e lint format types pytest synth validate bindings bench demo demo-stop clean
+.PHONY: help setup system-packages standin cdktn test test-unit test-e2e lint format types pytest synth validate bindings bench demo demo-stop demo-fleet demo-fleet-stop clean
 
 help:
 	@echo "make demo      setup, start the HyperCore simulator, cdktf deploy manifests/ to it, show the VMs"
 	@echo "make demo-stop stop the simulator started by make demo"
+	@echo "make demo-fleet  roll the seed applications out to a simulated fleet of 6 clusters in three waves"
+	@echo "make demo-fleet-stop  stop the simulated fleet started by make demo-fleet"
 	@echo "make setup     install everything into the project (.venv, node_modules)"
 	@echo "make test      setup, then lint, types and the test suite (make test-unit / test-e2e: one layer)"
 	@echo "make cdktn     CDK Terrain (cdktn 0.24) in .venv-cdktn and tools/cdktn, for the tests that compare it"
 	@echo "make synth     synthesize manifests/ into cdktf.out/"
 	@echo "make bindings  regenerate providers/hypercore from the provider schema"
-	@echo "make bench     synth, plan and import at fleet size (about 30 min); writes bench/results.md"
+	@echo "make bench     synth, plan, import and a 50-cluster rollout at fleet size (about 50 min); writes bench/results.md"
 
 setup: $(VENV)/.synced node_modules/.installed system-packages standin
 
@@ -125,6 +127,12 @@ demo: setup
 
 demo-stop:
 	@if [ -x $(VENV)/bin/fleetform ]; then $(VENV)/bin/fleetform simulator stop; else echo "nothing to stop"; fi
+
+demo-fleet: setup
+	$(VENV)/bin/fleetform demo-fleet
+
+demo-fleet-stop:
+	@if [ -x $(VENV)/bin/fleetform ]; then $(VENV)/bin/fleetform demo-fleet --stop; else echo "nothing to stop"; fi
 
 clean:
 	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """``make bench``: fleetform's performance at fleet size, against a lower bound; writes bench/results.md.
 
-    .venv/bin/python bench/run.py [--out bench/results.md] [--quick] [--sections synth,profile,plan,import]
+    .venv/bin/python bench/run.py [--out bench/results.md] [--quick] [--sections synth,profile,plan,import,rollout]
                                   [--sizes 10,100,1000,5000]
 
 Everything runs once, on this machine, in one go; the figures in results.md come from that run only.
@@ -23,6 +23,8 @@ Everything runs once, on this machine, in one go; the figures in results.md come
      stack alone in a project of its own (same site and state); the no-op ``fleetform plan --changed``; a no-op
      ``fleetform plan`` of all 200 stacks.
 4. ``fleetform import`` of 100 and 1,000 simulated VMs (``bench/import_bench.py``).
+5. A 50-cluster rollout of the seed applications (``fleetform rollout``) against the sum of its per-stack
+   applies (``bench/rollout_bench.py``, which also runs alone).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 import fleetgen  # noqa: E402
 import measure  # noqa: E402
+import rollout_bench  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 FLEETFORM = str(ROOT / ".venv" / "bin" / "fleetform")
@@ -664,6 +667,7 @@ def write_results(path: Path, meta: dict[str, Any], data: dict[str, Any]) -> str
         for what, seconds in plans.deploy.items():
             lines.append(f"- setup, not a target: {what}: {fmt(seconds)}")
         lines.append("")
+    lines += rollout_bench.render(data.get("rollout", {}))
     notes = data.get("notes", "")
     if notes:
         lines += ["## Notes", "", notes.strip(), ""]
@@ -679,7 +683,7 @@ def save(path: Path, meta: dict[str, Any], data: dict[str, Any]) -> None:
         raw["synth"] = [dataclasses.asdict(row) for row in data["synth"]]
     if "plan" in data:
         raw["plan"] = dataclasses.asdict(data["plan"])
-    for key in ("profile", "import"):
+    for key in ("profile", "import", "rollout"):
         if key in data:
             raw[key] = data[key]
     path.write_text(json.dumps(raw, indent=1) + "\n")
@@ -713,6 +717,8 @@ def load(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         data["profile"] = {renamed.get(k, k): v for k, v in raw["profile"].items()}
     if "import" in raw:
         data["import"] = {int(k): tuple(v) for k, v in raw["import"].items()}
+    if "rollout" in raw:
+        data["rollout"] = raw["rollout"]
     return raw["meta"], data
 
 
@@ -722,7 +728,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: to try the benchmark")
-    parser.add_argument("--sections", default="synth,profile,plan,import")
+    parser.add_argument("--sections", default="synth,profile,plan,import,rollout")
     parser.add_argument(
         "--sizes", help="fleet sizes (VMs) of the synth section, comma-separated (default: 10,100,1000,5000)"
     )
@@ -759,10 +765,12 @@ def main() -> None:
                 )
             if "import" in sections:
                 data["import"] = import_section((20, 50) if quick else (100, 1000))
+            if "rollout" in sections:
+                data["rollout"] = rollout_bench.rollout_bench(work / "rollout", clusters=10 if quick else 50)
         finally:
             if args.keep is None:
                 shutil.rmtree(work, ignore_errors=True)
-        full = not quick and not args.sizes and sections == {"synth", "profile", "plan", "import"}
+        full = not quick and not args.sizes and sections == {"synth", "profile", "plan", "import", "rollout"}
         command = "make bench" if full else " ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
         meta = {
             "command": command,

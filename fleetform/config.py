@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from fleetform.errors import ConfigError, InputError, Issue, Location
 from fleetform.manifest.loader import LoadedManifest
 from fleetform.manifest.model import MachineType
+from fleetform.rollout.waves import Label, RolloutConfig, rollout_issues
 from fleetform.yamlsrc import YamlDocument, did_you_mean, issues_from_validation_error, parse_yaml
 
 DEFAULT_PATH = Path("fleetform.yaml")
@@ -101,6 +102,12 @@ class ClusterConfig(BaseModel):
         "run on this cluster. Default: none, i.e. every application.",
         examples=[["environment:production"]],
     )
+    labels: list[Label] = Field(
+        default_factory=list,
+        description="The cluster's own labels (no spaces or commas), which rollout waves pick clusters by, and "
+        "`fleetform status --label` filters by. Default: none.",
+        examples=[["canary", "region:eu"]],
+    )
 
     def selects(self, labels: Iterable[str]) -> bool:
         """Whether an application with ``labels`` runs on this cluster."""
@@ -151,6 +158,11 @@ class SiteConfig(BaseModel):
         description="Target clusters. Each (application, cluster) pair is one stack with its own provider "
         "configuration and state. Default: none: one implicit cluster from HC_HOST, stacks named after "
         "their application.",
+    )
+    rollout: RolloutConfig | None = Field(
+        default=None,
+        description="Staged rollouts (`fleetform rollout`): the waves a change goes through, by cluster labels "
+        "and shares, with a cap on stacks applied at once, a failure budget and a health gate. Default: none.",
     )
 
     _source: Path | None = PrivateAttr(default=None)
@@ -388,6 +400,7 @@ def _cross_issues(config: SiteConfig, doc: YamlDocument) -> list[Issue]:
                 )
             )
         seen.setdefault(cluster.name, index)
+    issues += rollout_issues(config.rollout, config.clusters, doc)
     scopes: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(("variables",), config.variables)]
     scopes += [(("clusters", i, "variables"), c.variables) for i, c in enumerate(config.clusters)]
     scopes += [(("applications", n, "variables"), a.variables) for n, a in config.applications.items()]

@@ -137,6 +137,12 @@ def detect_drift(options: DriftOptions, *, on_progress: Progress | None = None) 
         found = list(pool.map(one, stacks))
     index.stacks = dict(sorted(index.stacks.items()))
     write_index(out, index)
+    from fleetform.rollout.hooks import record_drift
+
+    site = inputs.site
+    record_drift(
+        site.state.backend, site.state_dir, found, {s.name: s.target.name for s in stacks}, options.env
+    )
     return DriftRun(out=out, stacks=found, seconds=time.perf_counter() - started)
 
 

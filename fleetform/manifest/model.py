@@ -301,6 +301,19 @@ class VmSpec(_Model):
     )
 
 
+class HealthSettings(_Model):
+    """What the health gate of ``fleetform rollout`` waits for after a wave applied a VM (besides its power
+    state, which is always checked)."""
+
+    guest_ip: Annotated[bool, Field(strict=True)] | None = Field(
+        default=None,
+        description="Wait until the running VM's guest reports an IP address on a NIC (HyperCore shows the "
+        "addresses the guest agent reports): a VM that never does fails the gate. Default: the application's "
+        "`x-fleetform.health.guest_ip`, else false.",
+        examples=[True],
+    )
+
+
 class FleetformSettings(_Model):
     """fleetform's own settings for a VM, under the extension key ``x-fleetform`` (not sent to HyperCore)."""
 
@@ -329,6 +342,10 @@ class FleetformSettings(_Model):
         "`x-fleetform.snapshot_schedule`, if any.",
         examples=["nightly"],
     )
+    health: HealthSettings | None = Field(
+        default=None,
+        description="What `fleetform rollout`'s health gate waits for on this VM. Default: the application's.",
+    )
 
 
 class VirDomain(_Model):
@@ -344,8 +361,8 @@ class VirDomain(_Model):
     fleetform: FleetformSettings | None = Field(
         default=None,
         alias="x-fleetform",
-        description="fleetform's extension key: replicas, startup order, data protection, snapshot schedule. "
-        "Default: none.",
+        description="fleetform's extension key: replicas, startup order, data protection, snapshot schedule, "
+        "rollout health. Default: none.",
     )
 
     @property
@@ -407,6 +424,11 @@ class ApplicationSettings(_Model):
         "otherwise. Default: none.",
         examples=["nightly"],
     )
+    health: HealthSettings | None = Field(
+        default=None,
+        description="What `fleetform rollout`'s health gate waits for on every VM of the application (a VM's "
+        "own `x-fleetform.health` wins). Default: its power state only.",
+    )
 
 
 class ApplicationSpec(_Model):
@@ -432,7 +454,8 @@ class Application(_Model):
     fleetform: ApplicationSettings | None = Field(
         default=None,
         alias="x-fleetform",
-        description="fleetform's extension key for the whole application: snapshot schedules. Default: none.",
+        description="fleetform's extension key for the whole application: snapshot schedules, rollout "
+        "health. Default: none.",
     )
 
     @property
@@ -446,6 +469,14 @@ class Application(_Model):
         if own is False:
             return None
         return own if own is not None else self.settings.snapshot_schedule
+
+    def waits_for_guest_ip(self, vm: VirDomain) -> bool:
+        """Whether the rollout's health gate waits for ``vm`` to report a guest IP address."""
+        own = vm.settings.health.guest_ip if vm.settings.health else None
+        if own is not None:
+            return own
+        app = self.settings.health
+        return bool(app and app.guest_ip)
 
 
 # --- cross-field checks ----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ plan.json), :mod:`~fleetform.plans.failures` (failures in fleetform's words), :m
 helpers).
 """
 
-from fleetform.plans.applying import ApplyOutcome, PlanRefused, apply_plans
+from fleetform.plans.applying import ApplyOutcome, PlanRefused, apply_one, apply_plans, check_plans
 from fleetform.plans.ci import changed_stacks, shards
 from fleetform.plans.common import STACK_FILE, TOMBSTONES, Progress, config_hash
 from fleetform.plans.orphans import DEFAULT_REQUIRED_PROVIDERS, tombstone
@@ -63,8 +63,10 @@ __all__ = [
     "PlanRun",
     "Progress",
     "StackJob",
+    "apply_one",
     "apply_plans",
     "changed_stacks",
+    "check_plans",
     "config_hash",
     "plan_stacks",
     "settled_hash",

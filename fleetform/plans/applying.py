@@ -16,7 +16,9 @@ from fleetform.plans.failures import Context, explain
 from fleetform.plans.workdirs import settle
 from fleetform.review.bundle import (
     CONFIG_DIR,
+    Bundle,
     BundleError,
+    StackPlan,
     load_bundle,
     resolve_workdir,
     write_index,
@@ -47,20 +49,12 @@ class ApplyOutcome:
     stale: bool = False
 
 
-def apply_plans(
-    paths: Sequence[Path],
-    *,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    stacks: Sequence[str] | None = None,
-    parallel: int = 1,
-    parallelism: int = 1,
-    lock_timeout: str | None = None,
-    on_progress: Progress | None = None,
-) -> list[ApplyOutcome]:
-    """Apply the saved plans under ``paths`` exactly (``terraform apply <tfplan>``, no new plan). Raises
-    PlanRefused, before applying anything, when any selected plan cannot be applied as reviewed."""
-    progress = on_progress or (lambda stack, phase: None)
+def check_plans(
+    paths: Sequence[Path], *, cwd: Path | None = None, stacks: Sequence[str] | None = None
+) -> tuple[Bundle, list[tuple[StackPlan, Path]]]:
+    """The saved plans under ``paths`` (or ``stacks`` of them) that ``apply`` would apply, with their working
+    directories; raises PlanRefused when any selected plan cannot be applied as reviewed (refused, failed,
+    applied already, missing, or its Terraform JSON changed since). Plans without changes are left out."""
     here = cwd or Path.cwd()
     bundle = load_bundle(paths, with_plans=False)
     if not bundle.indexes:
@@ -111,6 +105,24 @@ def apply_plans(
             todo.append((stack, workdir))
     if problems:
         raise PlanRefused(problems)
+    return bundle, todo
+
+
+def apply_plans(
+    paths: Sequence[Path],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    stacks: Sequence[str] | None = None,
+    parallel: int = 1,
+    parallelism: int = 1,
+    lock_timeout: str | None = None,
+    on_progress: Progress | None = None,
+) -> list[ApplyOutcome]:
+    """Apply the saved plans under ``paths`` exactly (``terraform apply <tfplan>``, no new plan). Raises
+    PlanRefused, before applying anything, when any selected plan cannot be applied as reviewed."""
+    progress = on_progress or (lambda stack, phase: None)
+    bundle, todo = check_plans(paths, cwd=cwd, stacks=stacks)
 
     terraform = Terraform(env=dict(env if env is not None else os.environ))
     groups: dict[str, list[Any]] = {}
@@ -120,19 +132,22 @@ def apply_plans(
     def run_group(items: list[Any]) -> list[ApplyOutcome]:
         outcomes = []
         for stack, workdir in items:
-            outcomes.append(_apply_one(stack, workdir, terraform, parallelism, lock_timeout, progress))
+            outcomes.append(apply_one(stack, workdir, terraform, parallelism, lock_timeout, progress))
         return outcomes
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         results = [o for group in pool.map(run_group, groups.values()) for o in group]
     for directory, index in bundle.indexes:
         write_index(directory, index)
+    from fleetform.rollout.hooks import record_applies
+
+    record_applies(todo, results, terraform.env)
     order = {s.name: n for n, s in enumerate(bundle.stacks)}
     return sorted(results, key=lambda o: order[o.stack])
 
 
-def _apply_one(
-    stack: Any,
+def apply_one(
+    stack: StackPlan,
     workdir: Path,
     terraform: Terraform,
     parallelism: int,

@@ -204,6 +204,9 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
                 index.stacks[name] = entry
     finally:
         inventories.close()
+    from fleetform.rollout.planned import assign_waves
+
+    assign_waves(index, inputs.site)
     write_index(out, index)
     return PlanRun(
         out=out, index=index, warnings=warnings, notes=notes, seconds=time.perf_counter() - started

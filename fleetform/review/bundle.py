@@ -94,6 +94,9 @@ class StackEntry(BaseModel):
     power_replaced: list[str] = Field(default_factory=list)
     """Power states planned as a replace rather than the provider's broken in-place update
     (:mod:`fleetform.plans.power`)."""
+    wave: int | None = None
+    """The stack's rollout wave (``rollout:`` in fleetform.yaml), 1-based; None when the site has no waves."""
+    wave_name: str | None = None
 
 
 class PlanIndex(BaseModel):

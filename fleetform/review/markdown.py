@@ -230,6 +230,7 @@ def _assemble(review: Review, budget: int, max_chars: int) -> str:
         rows=rows,
         totals=review.totals,
         has_changes=has_changes,
+        waves=any(s.wave is not None for s in review.stacks),
     )
     if hidden_rows:
         header += f"\n✂️ {hidden_rows} more stacks in the JSON review.\n"
@@ -344,7 +345,23 @@ def _facts(review: Review) -> list[str]:
     facts.append(f"{count} stack{'s' if count != 1 else ''} {verb}")
     if meta.get("allow_data_loss"):
         facts.append("**--allow-data-loss**")
+    waves: dict[tuple[int, str], int] = {}
+    for stack in review.stacks:
+        if stack.wave is not None and stack.has_changes:
+            key = (stack.wave, stack.wave_name or "")
+            waves[key] = waves.get(key, 0) + 1
+    if waves:
+        facts.append(
+            "rollout "
+            + " → ".join(f"wave {n} {name} ({count})" for (n, name), count in sorted(waves.items()))
+        )
     return facts
+
+
+def _wave(stack: StackReview) -> str:
+    if stack.wave is None:
+        return ""
+    return f"{stack.wave} {stack.wave_name}" if stack.wave_name else str(stack.wave)
 
 
 def _table_rows(review: Review, room: int) -> tuple[list[dict[str, Any]], int]:
@@ -354,11 +371,18 @@ def _table_rows(review: Review, room: int) -> tuple[list[dict[str, Any]], int]:
     for stack in review.stacks:
         if collapse and stack in quiet:
             continue
-        rows.append({"name": _stack_name(stack), "counts": stack.counts, "flag": _flag(stack)})
+        rows.append(
+            {"name": _stack_name(stack), "counts": stack.counts, "flag": _flag(stack), "wave": _wave(stack)}
+        )
     if collapse:
         counts = {k: sum(s.counts[k] for s in quiet) for k in review.totals}
         rows.append(
-            {"name": f"*{len(quiet)} stacks without changes*", "counts": counts, "flag": "no changes"}
+            {
+                "name": f"*{len(quiet)} stacks without changes*",
+                "counts": counts,
+                "flag": "no changes",
+                "wave": "",
+            }
         )
     kept: list[dict[str, Any]] = []
     used = 0

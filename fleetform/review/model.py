@@ -184,6 +184,9 @@ class StackReview:
     error: str | None = None
     """Terraform's own error output, when the plan failed."""
     terraform_version: str = ""
+    wave: int | None = None
+    """The stack's rollout wave (1-based), when the site has waves."""
+    wave_name: str | None = None
 
     @property
     def dangerous(self) -> bool:
@@ -282,6 +285,8 @@ def _stack_review(stack: StackPlan) -> StackReview:
         message=entry.message,
         error=stack.error,
         terraform_version=stack.plan.terraform_version if stack.plan else "",
+        wave=entry.wave,
+        wave_name=entry.wave_name,
     )
     if entry.status == "failed":
         review.dangers.append(

@@ -17,6 +17,7 @@ Schema ``fleetform-review/1`` (keys are stable; new keys may be added, none remo
         "name": str, "status": "planned" | "refused" | "failed", "orphan": bool,
         "has_changes": bool, "dangerous": bool, "summary": str, "message": str,
         "application": str | null, "cluster": str | null, "manifest": str | null,
+        "wave": int | null, "wave_name": str | null,     # rollout wave (fleetform.yaml rollout:)
         "counts": {...same keys as totals...},
         "vms": [{"key": str, "name": str, "dangerous": bool,
                  "action": "create" | "update" | "delete" | "replace" | "import",
@@ -82,6 +83,8 @@ def review_data(review: Review) -> dict[str, Any]:
                 "application": s.application,
                 "cluster": s.cluster,
                 "manifest": s.manifest,
+                "wave": s.wave,
+                "wave_name": s.wave_name,
                 "counts": s.counts,
                 "vms": [
                     {

@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from fleetform.simulator.fleet import FleetServer, fleet_from_options
 from fleetform.simulator.server import SimulatorServer
 from fleetform.simulator.settings import Settings
 
@@ -159,3 +160,51 @@ def run_in_thread(settings: Settings | None = None, **options: Any) -> Iterator[
         yield running
     finally:
         running.server.stop()
+
+
+class RunningCluster:
+    """One cluster of a fleet served in this process (:func:`run_fleet_in_thread`)."""
+
+    def __init__(self, name: str, url: str, username: str, password: str, data_dir: Path):
+        self.name = name
+        self.url = url
+        self.username = username
+        self.password = password
+        self.data_dir = data_dir
+        self.admin = AdminClient(url, username, password)
+
+    def env(self) -> dict[str, str]:
+        """``HC_HOST``, ``HC_USERNAME``, ``HC_PASSWORD`` of this cluster."""
+        return {"HC_HOST": self.url, "HC_USERNAME": self.username, "HC_PASSWORD": self.password}
+
+
+class RunningFleet:
+    """Many simulated clusters in one server (:mod:`fleetform.simulator.fleet`), by name, in order."""
+
+    def __init__(self, server: FleetServer):
+        self.server = server
+        self.clusters = {
+            m.name: RunningCluster(m.name, m.url, m.username, m.password, m.data_dir) for m in server.members
+        }
+
+    def __getitem__(self, name: str) -> RunningCluster:
+        return self.clusters[name]
+
+    def __iter__(self) -> Iterator[RunningCluster]:
+        return iter(self.clusters.values())
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+
+@contextmanager
+def run_fleet_in_thread(count: int = 0, **options: Any) -> Iterator[RunningFleet]:
+    """A fleet of ``count`` clusters (``cluster-01``...; or the clusters of ``site=PATH``) on 127.0.0.1, free
+    ports, for the ``with`` block. ``options``: as :func:`fleetform.simulator.fleet.fleet_from_options`
+    (``templates``/``vlans`` are taken from ``site``; ``data_dir``, ``guest_agent``, ``password``...)."""
+    server = FleetServer(fleet_from_options(count=count, **options))
+    server.start()
+    try:
+        yield RunningFleet(server)
+    finally:
+        server.stop()

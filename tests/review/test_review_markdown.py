@@ -112,3 +112,20 @@ def test_json_review_holds_every_vm_even_when_markdown_is_cut(big: Review) -> No
     data = json.loads(render_json(big))
     assert len(data["stacks"][0]["vms"]) == 401
     assert data["exit_code"] == 2 and data["dangerous"] is True
+
+
+def test_the_review_shows_each_stacks_rollout_wave(tmp_path: Path) -> None:
+    change = plan_json([rc("hypercore_vm.web", ["update"], vm(), vm(vcpu=3))], PRIOR)
+    plans = {"shop--a": change, "shop--b": change, "shop--c": change}
+    waves = {"shop--a": (1, "canary"), "shop--b": (2, "rest"), "shop--c": (2, "rest")}
+    entries = {name: {"wave": number, "wave_name": wave} for name, (number, wave) in waves.items()}
+    review = build_review(load_bundle([write_bundle(tmp_path / "plans", plans, entries=entries)]))
+    text = render_markdown(review)
+    assert "| stack | wave | add | change |" in text
+    assert "| `shop--a` | 1 canary | 0 | 1 |" in text and "| `shop--c` | 2 rest | 0 | 1 |" in text
+    assert "rollout wave 1 canary (1) → wave 2 rest (2)" in text
+    data = json.loads(render_json(review))
+    assert {s["name"]: (s["wave"], s["wave_name"]) for s in data["stacks"]} == waves
+    # Without waves, no column.
+    plain = render_markdown(build_review(load_bundle([write_bundle(tmp_path / "other", plans)])))
+    assert "| stack | add |" in plain and "wave" not in plain
