@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from fleetform.config import Target
 from fleetform.errors import ApiConfigError
 from fleetform.hypercore import HypercoreClient
-from fleetform.translate import credential_variables
+from fleetform.synth.translate import credential_variables
 
 
 def client_for(

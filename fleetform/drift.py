@@ -31,14 +31,14 @@ from fleetform.drift_exclusions import (
     without_system_drive_drift,
 )
 from fleetform.errors import ApiError, FleetformError
-from fleetform.inputs import StackInput, load_inputs
-from fleetform.origins import whole_set
 from fleetform.outofband import missing
 from fleetform.plans.failures import explain, explain_api, failure_context
 from fleetform.plans.redact import redact_plan
 from fleetform.plans.workdirs import init_workdir
 from fleetform.review.bundle import PLAN_JSON, PlanIndex, StackEntry, write_index
 from fleetform.review.hypercore import DELETED_OUTSIDE
+from fleetform.synth.inputs import StackInput, load_inputs
+from fleetform.synth.origins import whole_set
 from fleetform.terraform import Terraform
 
 Progress = Callable[[str, str], None]
@@ -100,7 +100,7 @@ def detect_drift(options: DriftOptions, *, on_progress: Progress | None = None) 
     progress = on_progress or (lambda stack, phase: None)
     inputs = load_inputs(options.manifests, options.config)
     if options.synth:
-        from fleetform.synth import synthesize
+        from fleetform.synth.synthesize import synthesize
 
         synthesize(
             options.manifests,

@@ -116,7 +116,7 @@ def plan(
         selected = list(stacks or [])
         if changed_from is not None or list_only:
             if not no_synth:
-                from fleetform.synth import synthesize
+                from fleetform.synth.synthesize import synthesize
 
                 result = synthesize(
                     paths, config_path=config, outdir=synth_dir, allow_data_loss=allow_data_loss

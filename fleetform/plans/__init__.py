@@ -4,7 +4,7 @@ review needs) and ``fleetform apply`` (apply exactly those plans, never a new on
 Plan directory format: :mod:`fleetform.review.bundle`.
 
 **Stacks whose manifest was deleted** (orphans) still have state, and cdktf only drops their directory. Every
-stack records the manifest it came from in its state (:mod:`fleetform.origins`); with the local backend, a run
+stack records the manifest it came from in its state (:mod:`fleetform.synth.origins`); with the local backend, a run
 over whole manifest directories takes a stack with state but no synthesized stack for an orphan only when its
 recorded manifest is one the run reads, is gone, and no other manifest in the project makes it. With the pg
 backend fleetform cannot list PostgreSQL schemas (it has no database driver), so an orphan is planned only when

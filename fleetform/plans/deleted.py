@@ -16,11 +16,11 @@ from fleetform.config import SiteConfig, Target
 from fleetform.connect import client_for
 from fleetform.errors import ApiError, FleetformError
 from fleetform.hypercore import HypercoreClient
-from fleetform.origins import read_state_file
 from fleetform.outofband import Inventory, backup_state, missing, parse_state, state_resources
 from fleetform.plans.failures import explain_api, failure_context
+from fleetform.synth.origins import read_state_file
+from fleetform.synth.translate import state_file
 from fleetform.terraform import Terraform
-from fleetform.translate import state_file
 
 
 class Inventories:

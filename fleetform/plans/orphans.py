@@ -10,7 +10,8 @@ from typing import Any
 
 from fleetform.config import ClusterConfig, SiteConfig
 from fleetform.errors import ToolError
-from fleetform.origins import (
+from fleetform.plans.common import STACK_FILE
+from fleetform.synth.origins import (
     find_orphans,
     has_resources,
     in_scope,
@@ -18,8 +19,7 @@ from fleetform.origins import (
     recorded_origin,
     whole_set,
 )
-from fleetform.plans.common import STACK_FILE
-from fleetform.translate import credential_variables, pg_schema, state_file
+from fleetform.synth.translate import credential_variables, pg_schema, state_file
 
 
 def orphans_in_run(
@@ -31,7 +31,7 @@ def orphans_in_run(
     project: Path,
 ) -> tuple[dict[str, str], list[str]]:
     """The stacks of deleted manifests this run plans to destroy (stack -> the manifest its state records), and
-    notes about stacks with state that it leaves alone (rule: :mod:`fleetform.origins`). A run with a
+    notes about stacks with state that it leaves alone (rule: :mod:`fleetform.synth.origins`). A run with a
     selection (``--stacks``, or manifest files rather than directories) finds none."""
     if site.state.backend != "local" or selection or not whole_set(manifest_paths):
         return {}, []
@@ -91,7 +91,7 @@ def tombstone(
     required_providers: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Terraform JSON of a stack whose manifest is gone: the provider configuration and backend it had
-    (as :class:`fleetform.app.ApplicationStack` writes them) and no resources. ``required_providers``: as the
+    (as :class:`fleetform.synth.app.ApplicationStack` writes them) and no resources. ``required_providers``: as the
     other stacks have it (default: ``scalecomputing/hypercore ~> 1.4``)."""
     data: dict[str, Any] = {
         "//": {"metadata": {"stackName": name, "fleetform": "tombstone: the manifest was deleted"}},

@@ -21,9 +21,7 @@ from fleetform.addresses import logical_id
 from fleetform.config import SiteConfig, Target
 from fleetform.connect import terraform_environment
 from fleetform.errors import FleetformError, ToolError
-from fleetform.inputs import StackInput, load_inputs
 from fleetform.manifest.loader import manifest_files
-from fleetform.origins import whole_set
 from fleetform.plans.common import (
     STACK_FILE,
     TOMBSTONES,
@@ -56,6 +54,8 @@ from fleetform.review.bundle import (
 from fleetform.review.hypercore import DiskLoss, disk_losses
 from fleetform.review.plan import Plan, parse_plan
 from fleetform.review.values import disk_size
+from fleetform.synth.inputs import StackInput, load_inputs
+from fleetform.synth.origins import whole_set
 from fleetform.terraform import Result, Terraform, error_text
 
 _PREVENT_DESTROY = re.compile(r"Resource (\S+) has lifecycle\.prevent_destroy set")
@@ -148,7 +148,7 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
     synth_dir = absolute(options.synth_dir, options.project)
     warnings: list[Any] = list(inputs.warnings)
     if options.synth:
-        from fleetform.synth import synthesize
+        from fleetform.synth.synthesize import synthesize
 
         result = synthesize(
             options.manifests,

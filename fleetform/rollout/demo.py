@@ -37,7 +37,7 @@ from fleetform.embedded import Paths as EmbeddedPaths
 from fleetform.errors import ApiError
 from fleetform.hypercore import HypercoreClient
 from fleetform.manifest.loader import manifest_files
-from fleetform.translate import credential_variables
+from fleetform.synth.translate import credential_variables
 
 START_TIMEOUT = 60.0
 DEFAULT_CLUSTERS = 6

@@ -22,8 +22,8 @@ from fleetform.connect import client_for
 from fleetform.errors import ApiConfigError, ApiError
 from fleetform.hypercore import HypercoreClient
 from fleetform.hypercore.models import VirDomain
-from fleetform.inputs import StackInput
 from fleetform.review.plan import Plan
+from fleetform.synth.inputs import StackInput
 
 VM_TYPES = (
     "hypercore_vm",

@@ -36,7 +36,6 @@ from typing import Any
 
 from fleetform.config import SiteConfig
 from fleetform.errors import FleetformError
-from fleetform.inputs import StackInput, load_inputs
 from fleetform.plans import PlanRefused, apply_one, check_plans
 from fleetform.review.bundle import Bundle, BundleError, StackPlan, load_bundle, write_index
 from fleetform.rollout.health import Gate, VmCheck, checks_for
@@ -44,6 +43,7 @@ from fleetform.rollout.hooks import applied_event
 from fleetform.rollout.journal import JOURNAL, Journal
 from fleetform.rollout.records import Event, Record, Store, store_for_workdir, write_events
 from fleetform.rollout.waves import Wave, site_waves, wave_by_cluster
+from fleetform.synth.inputs import StackInput, load_inputs
 from fleetform.terraform import Terraform, interrupt_running
 
 FAILED = ("failed", "unhealthy", "unreachable")

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fleetform.config import SiteConfig
-from fleetform.inputs import StackInput
 from fleetform.rollout.records import Record
 from fleetform.rollout.waves import resolve_waves, wave_by_cluster
+from fleetform.synth.inputs import StackInput
 
 
 @dataclass(frozen=True)

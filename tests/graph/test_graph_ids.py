@@ -13,7 +13,7 @@ from fleetform.graph import build_diagram, disk_id, highlight_from_addresses, im
 from fleetform.graph.ids import logical_id, nic_keys
 from fleetform.manifest.loader import load_manifests
 from fleetform.manifest.model import Application
-from fleetform.synth import SynthResult, synthesize
+from fleetform.synth.synthesize import SynthResult, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 DRAWN_TYPES = {

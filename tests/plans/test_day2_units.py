@@ -13,11 +13,11 @@ from fleetform.config import parse_config
 from fleetform.connect import terraform_environment
 from fleetform.drift import true_drift
 from fleetform.errors import ApiAuthError, ApiConfigError, ApiConnectionError
-from fleetform.origins import ORIGIN_OUTPUT, find_orphans, in_scope, origin_of, whole_set
 from fleetform.outofband import backup_state, state_resources
 from fleetform.plans.failures import Context, explain, explain_api
 from fleetform.plans.power import in_place_power_updates
 from fleetform.plans.redact import REDACTED, redact_plan
+from fleetform.synth.origins import ORIGIN_OUTPUT, find_orphans, in_scope, origin_of, whole_set
 
 
 def state(origin: str | None, resources: bool = True) -> dict[str, Any]:

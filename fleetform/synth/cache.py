@@ -16,7 +16,7 @@ The index, ``OUTDIR/.fleetform/synth-cache.json``, records per stack the key, th
 ``cdk.tf.json`` that synth wrote, the stack's entry in ``manifest.json`` and its warnings. A stack is taken
 from the cache only when its key matches and its ``cdk.tf.json`` still has that sha256; anything else is
 synthesized again. When every stack is taken from the cache, cdktf is not started at all and ``manifest.json``
-is written from the recorded entries (:mod:`fleetform.synth`).
+is written from the recorded entries (:mod:`fleetform.synth.synthesize`).
 
 ``FLEETFORM_SYNTH_CACHE=off`` (or ``0``/``false``) turns reuse off; the index is still written.
 """
@@ -42,7 +42,8 @@ STACK_FILE = "cdk.tf.json"
 ENV = "FLEETFORM_SYNTH_CACHE"
 # What cdktf reads from the environment while it builds and writes a stack.
 _CDKTF_ENV = ("CDKTF_CONTEXT_JSON", "CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS", "SYNTH_HCL_OUTPUT")
-_PACKAGE = Path(__file__).resolve().parent
+# The whole fleetform package (this module lives in fleetform/synth/).
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def enabled_by_env() -> bool:

@@ -5,8 +5,8 @@ into place, one atomic rename each, so a failed synth leaves the previous output
 ``.terraform`` working files) untouched.
 
 Stacks whose inputs did not change since the last synth into ``DIR`` keep their file
-(:mod:`fleetform.synth_cache`); only the others are built, with the constructs ``cdktf synth`` builds
-(:mod:`fleetform.app`). When no stack needs building, cdktf (and its Node process) is not started at all.
+(:mod:`fleetform.synth.cache`); only the others are built, with the constructs ``cdktf synth`` builds
+(:mod:`fleetform.synth.app`). When no stack needs building, cdktf (and its Node process) is not started at all.
 Cached or not, every ``cdk.tf.json`` is byte for byte the same. ``manifest.json`` is cdktf's when cdktf wrote
 every stack; otherwise fleetform writes it from what cdktf wrote for each stack (the same data; formatted by
 Python's ``json``, not byte for byte as cdktf formats it).
@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 from fleetform._cdk_choice import library_version
 from fleetform.constructs._plan import construct_id
 from fleetform.errors import InputError, Issue
-from fleetform.inputs import Inputs, load_inputs
-from fleetform.origins import origin_of
-from fleetform.synth_cache import STACK_FILE, SynthCache, enabled_by_env, props_data
+from fleetform.synth.cache import STACK_FILE, SynthCache, enabled_by_env, props_data
+from fleetform.synth.inputs import Inputs, load_inputs
+from fleetform.synth.origins import origin_of
 
 if TYPE_CHECKING:
-    from fleetform.stackbuild import StackBuild
+    from fleetform.synth.prepare import StackBuild
 
 MANIFEST = "manifest.json"
 
@@ -64,10 +64,10 @@ def synthesize(
 
     ``allow_data_loss`` leaves out the ``prevent_destroy`` that guards every data disk. ``cache``: keep the
     stacks whose inputs did not change (default: yes, unless ``FLEETFORM_SYNTH_CACHE=off``). ``inputs``: what
-    :func:`fleetform.inputs.load_inputs` returned for these paths, when the caller has it already. ``prune``:
+    :func:`fleetform.synth.inputs.load_inputs` returned for these paths, when the caller has it already. ``prune``:
     drop the stacks of earlier synths that these manifests do not make, as ``cdktf synth`` does (default); False
     keeps them and their working directories (a run over some manifests must not touch the others' files)."""
-    from fleetform.stackbuild import prepare_stack
+    from fleetform.synth.prepare import prepare_stack
 
     if inputs is None:
         inputs = load_inputs(manifest_paths, config_path)
@@ -126,7 +126,7 @@ def synthesize(
 
 
 def _key_inputs(build: StackBuild) -> dict[str, Any]:
-    """Everything a stack's JSON depends on besides the code (see :mod:`fleetform.synth_cache`)."""
+    """Everything a stack's JSON depends on besides the code (see :mod:`fleetform.synth.cache`)."""
     cluster = build.stack.target.cluster
     return {
         "name": build.name,
@@ -143,7 +143,7 @@ def _synth_with_cdktf(builds: Sequence[tuple[str, StackBuild]], scratch: Path) -
     """Build and synthesize the stacks into ``scratch``; the construct warnings of each, by directory. Raises
     InputError (writing nothing) for what the constructs refuse."""
     from fleetform._cdktf import App
-    from fleetform.app import build_stacks
+    from fleetform.synth.app import build_stacks
 
     app = App(outdir=str(scratch))
     warnings = build_stacks(app, [build for _, build in builds])

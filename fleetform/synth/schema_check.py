@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 PROVIDER_ADDRESS = "registry.terraform.io/scalecomputing/hypercore"
-SCHEMA_FILE = Path(__file__).resolve().parent / "providers" / "hypercore-provider-schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "providers" / "hypercore-provider-schema.json"
 META_ARGUMENTS = {
     "//",
     "count",

@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from fleetform import images
 from fleetform.addresses import logical_id
 from fleetform.config import SiteConfig
 from fleetform.constructs.props import (
@@ -25,6 +24,7 @@ from fleetform.constructs.props import (
 )
 from fleetform.errors import Issue
 from fleetform.manifest.loader import LoadedManifest
+from fleetform.synth import image_sources as images
 
 
 def application_props(

@@ -1,6 +1,6 @@
 """Reading what a synth needs: the site configuration and every manifest, rendered for every target cluster.
 
-Each (application, cluster) pair the site's selectors allow is one stack. Kept apart from :mod:`fleetform.app`
+Each (application, cluster) pair the site's selectors allow is one stack. Kept apart from :mod:`fleetform.synth.app`
 so that validating (``fleetform validate``, ``graph``, ``targets``) never starts cdktf's jsii kernel or needs
 Node.
 """

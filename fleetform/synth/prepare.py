@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fleetform.constructs.props import ApplicationProps
 from fleetform.errors import Issue
-from fleetform.inputs import StackInput
-from fleetform.translate import application_props, pg_schema, state_file
+from fleetform.synth.inputs import StackInput
+from fleetform.synth.translate import application_props, pg_schema, state_file
 
 APPLICATION_ID = "app"
 """The construct id of the application in its stack (part of every construct path in the ``//`` metadata)."""
@@ -28,7 +28,7 @@ class StackBuild:
     state: str
     """The local backend's path (relative to the stack's working directory), or the pg schema."""
     notes: list[Issue] = field(default_factory=list)
-    """Warnings about what fleetform decided for the application (see :func:`fleetform.translate.application_props`)."""
+    """Warnings about what fleetform decided for the application (see :func:`fleetform.synth.translate.application_props`)."""
 
     @property
     def name(self) -> str:

@@ -1,7 +1,7 @@
 """Manifests + site configuration -> a cdktf App with one TerraformStack per application.
 
 ``main.py`` (run by ``cdktf synth``) and ``fleetform synth`` both prepare stacks with
-:func:`fleetform.stackbuild.prepare_stack` and build them with :func:`build_stacks`: an
+:func:`fleetform.synth.prepare.prepare_stack` and build them with :func:`build_stacks`: an
 :class:`ApplicationStack` holding the provider, the backend and the ``Application`` construct, the same
 construct a library user builds. Every construct error of every manifest, and every address two resources of a
 stack would share, is collected before anything is synthesized.
@@ -20,11 +20,11 @@ from fleetform._cdktf import App, LocalBackend, PgBackend, TerraformOutput, Terr
 from fleetform.constructs import Application, ApplicationProps
 from fleetform.constructs._stack import shared
 from fleetform.errors import InputError, Issue
-from fleetform.inputs import Inputs, StackInput, load_inputs
-from fleetform.origins import ORIGIN_OUTPUT, find_orphans, origin_of, whole_set
 from fleetform.providers.hypercore.provider import HypercoreProvider
-from fleetform.stackbuild import APPLICATION_ID, StackBuild, prepare_stack
-from fleetform.translate import credential_variables
+from fleetform.synth.inputs import Inputs, StackInput, load_inputs
+from fleetform.synth.origins import ORIGIN_OUTPUT, find_orphans, origin_of, whole_set
+from fleetform.synth.prepare import APPLICATION_ID, StackBuild, prepare_stack
+from fleetform.synth.translate import credential_variables
 
 DEFAULT_MANIFESTS = "manifests"
 DEFAULT_OUTDIR = "cdktf.out"
@@ -81,7 +81,7 @@ class ApplicationStack(TerraformStack):
         if stack.imports:
             self._add_import_blocks(stack.imports)
         # Recorded in the state by every apply (fleetform or cdktf deploy): which manifest this stack came from,
-        # so that a stack is taken for an orphan only when that manifest is gone (fleetform.origins).
+        # so that a stack is taken for an orphan only when that manifest is gone (fleetform.synth.origins).
         TerraformOutput(
             self,
             ORIGIN_OUTPUT,
@@ -180,7 +180,7 @@ def main() -> None:
 
 def orphan_warnings(inputs: Inputs, manifest_paths: list[str]) -> list[str]:
     """What ``cdktf synth``/``cdktf deploy`` should say about stacks of deleted manifests: cdktf drops their
-    directory and leaves their VMs running, so name each and how to remove it (rule: :mod:`fleetform.origins`)."""
+    directory and leaves their VMs running, so name each and how to remove it (rule: :mod:`fleetform.synth.origins`)."""
     site = inputs.site
     if site.state.backend != "local" or not whole_set(manifest_paths):
         return []
