@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fleetform.config import SiteConfig, Target, load_config
 from fleetform.errors import InputError, Issue, Location
 from fleetform.importer.record import ImportRecord, imports_path, read_record
 from fleetform.manifest.loader import LoadedManifest, ManifestSource, load_sources, render_manifest
+from fleetform.site.config import SiteConfig, Target, load_config
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from fleetform.addresses import logical_id
-from fleetform.config import SiteConfig
 from fleetform.constructs.props import (
     ApplicationProps,
     CloudInit,
@@ -24,6 +23,7 @@ from fleetform.constructs.props import (
 )
 from fleetform.errors import Issue
 from fleetform.manifest.loader import LoadedManifest
+from fleetform.site.config import SiteConfig
 from fleetform.synth import image_sources as images
 
 

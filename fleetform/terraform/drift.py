@@ -23,23 +23,23 @@ from pathlib import Path
 from typing import Any
 
 from fleetform import __version__
-from fleetform.connect import client_for, terraform_environment
-from fleetform.drift_exclusions import (
+from fleetform.errors import ApiError, FleetformError
+from fleetform.review.bundle import PLAN_JSON, PlanIndex, StackEntry, write_index
+from fleetform.review.hypercore import DELETED_OUTSIDE
+from fleetform.synth.inputs import StackInput, load_inputs
+from fleetform.synth.origins import whole_set
+from fleetform.terraform.connect import client_for, terraform_environment
+from fleetform.terraform.drift_exclusions import (
     ignored_attributes,
     system_drives,
     without_ignored_drift,
     without_system_drive_drift,
 )
-from fleetform.errors import ApiError, FleetformError
-from fleetform.outofband import missing
-from fleetform.plans.failures import explain, explain_api, failure_context
-from fleetform.plans.redact import redact_plan
-from fleetform.plans.workdirs import init_workdir
-from fleetform.review.bundle import PLAN_JSON, PlanIndex, StackEntry, write_index
-from fleetform.review.hypercore import DELETED_OUTSIDE
-from fleetform.synth.inputs import StackInput, load_inputs
-from fleetform.synth.origins import whole_set
-from fleetform.terraform import Terraform
+from fleetform.terraform.outofband import missing
+from fleetform.terraform.plans.failures import explain, explain_api, failure_context
+from fleetform.terraform.plans.redact import redact_plan
+from fleetform.terraform.plans.workdirs import init_workdir
+from fleetform.terraform.runner import Terraform
 
 Progress = Callable[[str, str], None]
 
@@ -137,7 +137,7 @@ def detect_drift(options: DriftOptions, *, on_progress: Progress | None = None) 
         found = list(pool.map(one, stacks))
     index.stacks = dict(sorted(index.stacks.items()))
     write_index(out, index)
-    from fleetform.rollout.hooks import record_drift
+    from fleetform.terraform.rollout.hooks import record_drift
 
     site = inputs.site
     record_drift(

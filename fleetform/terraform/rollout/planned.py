@@ -3,9 +3,9 @@ tell whether the waves changed since the plans were reviewed."""
 
 from __future__ import annotations
 
-from fleetform.config import SiteConfig
 from fleetform.review.bundle import PlanIndex
-from fleetform.rollout.waves import resolve_waves, wave_by_cluster
+from fleetform.site.config import SiteConfig
+from fleetform.site.waves import resolve_waves, wave_by_cluster
 
 
 def assign_waves(index: PlanIndex, site: SiteConfig) -> None:

@@ -25,7 +25,11 @@ from typing import Any
 
 import yaml
 
-from fleetform.embedded import (
+from fleetform.errors import ApiError
+from fleetform.hypercore import HypercoreClient
+from fleetform.manifest.loader import manifest_files
+from fleetform.synth.translate import credential_variables
+from fleetform.terraform.embedded import (
     DEMO_IMAGE_BYTES,
     EmbeddedError,
     _alive,
@@ -33,11 +37,7 @@ from fleetform.embedded import (
     asset_urls,
     install_provider,
 )
-from fleetform.embedded import Paths as EmbeddedPaths
-from fleetform.errors import ApiError
-from fleetform.hypercore import HypercoreClient
-from fleetform.manifest.loader import manifest_files
-from fleetform.synth.translate import credential_variables
+from fleetform.terraform.embedded import Paths as EmbeddedPaths
 
 START_TIMEOUT = 60.0
 DEFAULT_CLUSTERS = 6

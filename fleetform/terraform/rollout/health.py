@@ -17,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from fleetform.addresses import logical_id
-from fleetform.config import Target
-from fleetform.connect import client_for
 from fleetform.errors import ApiConfigError, ApiError
 from fleetform.hypercore import HypercoreClient
 from fleetform.hypercore.models import VirDomain
 from fleetform.review.plan import Plan
+from fleetform.site.config import Target
 from fleetform.synth.inputs import StackInput
+from fleetform.terraform.connect import client_for
 
 VM_TYPES = (
     "hypercore_vm",

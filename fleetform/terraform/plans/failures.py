@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fleetform.config import SiteConfig
 from fleetform.errors import ApiAuthError, ApiConnectionError, ApiError, ApiTimeout
-from fleetform.terraform import error_text
+from fleetform.site.config import SiteConfig
+from fleetform.terraform.runner import error_text
 
 _AUTH = re.compile(
     r"authentication failed with HTTP status code: 40[13]|/login\S* on \S+ failed \(HTTP 40[13]\)|"

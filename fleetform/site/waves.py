@@ -39,7 +39,7 @@ from fleetform.errors import Issue
 from fleetform.yamlsrc import did_you_mean, field_error
 
 if TYPE_CHECKING:
-    from fleetform.config import ClusterConfig
+    from fleetform.site.config import ClusterConfig
     from fleetform.yamlsrc import YamlDocument
 
 IMPLICIT_WAVE = "rest"

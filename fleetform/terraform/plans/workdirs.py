@@ -9,8 +9,8 @@ import re
 import threading
 from pathlib import Path
 
-from fleetform.plans.common import now
-from fleetform.terraform import Terraform
+from fleetform.terraform.plans.common import now
+from fleetform.terraform.runner import Terraform
 
 # --- working directories: init once, and what was settled ------------------------------------------------
 

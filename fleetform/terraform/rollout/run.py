@@ -1,8 +1,8 @@
 """``fleetform rollout``: apply saved, reviewed plans wave by wave, with a health gate after each wave.
 
 Never a new plan: the plans are checked exactly as ``fleetform apply`` checks them
-(:func:`fleetform.plans.check_plans`: refused, failed or already applied plans, Terraform JSON synthesized
-again since) before anything is applied, and each stack is applied by :func:`fleetform.plans.apply_one` (a
+(:func:`fleetform.terraform.plans.check_plans`: refused, failed or already applied plans, Terraform JSON synthesized
+again since) before anything is applied, and each stack is applied by :func:`fleetform.terraform.plans.apply_one` (a
 stale plan is refused by Terraform and reported). The waves come from ``fleetform.yaml``'s ``rollout:`` (without
 it, one wave ``all`` with every cluster: apply with a health gate) and must be the ones the plans were reviewed
 with (the plan index records each stack's wave).
@@ -34,17 +34,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleetform.config import SiteConfig
 from fleetform.errors import FleetformError
-from fleetform.plans import PlanRefused, apply_one, check_plans
 from fleetform.review.bundle import Bundle, BundleError, StackPlan, load_bundle, write_index
-from fleetform.rollout.health import Gate, VmCheck, checks_for
-from fleetform.rollout.hooks import applied_event
-from fleetform.rollout.journal import JOURNAL, Journal
-from fleetform.rollout.records import Event, Record, Store, store_for_workdir, write_events
-from fleetform.rollout.waves import Wave, site_waves, wave_by_cluster
+from fleetform.site.config import SiteConfig
+from fleetform.site.waves import Wave, site_waves, wave_by_cluster
 from fleetform.synth.inputs import StackInput, load_inputs
-from fleetform.terraform import Terraform, interrupt_running
+from fleetform.terraform.plans import PlanRefused, apply_one, check_plans
+from fleetform.terraform.rollout.health import Gate, VmCheck, checks_for
+from fleetform.terraform.rollout.hooks import applied_event
+from fleetform.terraform.rollout.journal import JOURNAL, Journal
+from fleetform.terraform.rollout.records import Event, Record, Store, store_for_workdir, write_events
+from fleetform.terraform.runner import Terraform, interrupt_running
 
 FAILED = ("failed", "unhealthy", "unreachable")
 """Stack states that count against a wave's failure budget."""

@@ -14,13 +14,13 @@ as before and no resources, under ``<synth dir>/tombstones/<stack>``, so that ``
 everything in its state. The review flags it loudly.
 
 **Before each plan** the objects of the stack deleted outside fleetform are taken out of its state
-(:mod:`fleetform.plans.deleted`), and after it every in-place update of a power state is planned again as a
-replace (:mod:`fleetform.plans.power`). ``plan.json`` is saved without sensitive values
-(:mod:`fleetform.plans.redact`) in an owner-only plan directory; failures are said in fleetform's words
-(:mod:`fleetform.plans.failures`).
+(:mod:`fleetform.terraform.plans.deleted`), and after it every in-place update of a power state is planned again as a
+replace (:mod:`fleetform.terraform.plans.power`). ``plan.json`` is saved without sensitive values
+(:mod:`fleetform.terraform.plans.redact`) in an owner-only plan directory; failures are said in fleetform's words
+(:mod:`fleetform.terraform.plans.failures`).
 
 **The data-loss guard.** Synth puts ``prevent_destroy`` on every data disk (Terraform then fails the plan with
-its own error, which :func:`fleetform.plans.planning._prevent_destroy_message` turns into one that names the VM, the disk and the fix).
+its own error, which :func:`fleetform.terraform.plans.planning._prevent_destroy_message` turns into one that names the VM, the disk and the fix).
 ``prevent_destroy`` cannot cover a disk whose resource left the configuration (its VM was removed from the
 manifest, or the whole manifest was deleted) nor a disk that HyperCore deletes with a replaced VM. After each
 plan, :func:`fleetform.review.hypercore.disk_losses` finds those in the plan JSON; a *data* disk among them
@@ -34,21 +34,21 @@ in the index). Terraform itself refuses a plan whose state changed since ("Saved
 becomes a clear refusal too. Stacks on the same cluster apply one after another (HyperCore runs one task at
 a time), different clusters in parallel up to ``parallel``; each apply runs with ``-parallelism=1``.
 
-Modules: :mod:`~fleetform.plans.planning` (plan many stacks, the data-loss guard), :mod:`~fleetform.plans.orphans`
-(stacks of deleted manifests, tombstones), :mod:`~fleetform.plans.deleted` (objects deleted outside fleetform),
-:mod:`~fleetform.plans.power` (power states replaced, not updated), :mod:`~fleetform.plans.redact` (no secret in
-plan.json), :mod:`~fleetform.plans.failures` (failures in fleetform's words), :mod:`~fleetform.plans.applying`
-(apply saved plans exactly), :mod:`~fleetform.plans.workdirs` (init once, settled markers),
-:mod:`~fleetform.plans.ci` (change detection and job matrices), :mod:`~fleetform.plans.common` (shared names and
+Modules: :mod:`~fleetform.terraform.plans.planning` (plan many stacks, the data-loss guard), :mod:`~fleetform.terraform.plans.orphans`
+(stacks of deleted manifests, tombstones), :mod:`~fleetform.terraform.plans.deleted` (objects deleted outside fleetform),
+:mod:`~fleetform.terraform.plans.power` (power states replaced, not updated), :mod:`~fleetform.terraform.plans.redact` (no secret in
+plan.json), :mod:`~fleetform.terraform.plans.failures` (failures in fleetform's words), :mod:`~fleetform.terraform.plans.applying`
+(apply saved plans exactly), :mod:`~fleetform.terraform.plans.workdirs` (init once, settled markers),
+:mod:`~fleetform.terraform.plans.ci` (change detection and job matrices), :mod:`~fleetform.terraform.plans.common` (shared names and
 helpers).
 """
 
-from fleetform.plans.applying import ApplyOutcome, PlanRefused, apply_one, apply_plans, check_plans
-from fleetform.plans.ci import changed_stacks, shards
-from fleetform.plans.common import STACK_FILE, TOMBSTONES, Progress, config_hash
-from fleetform.plans.orphans import DEFAULT_REQUIRED_PROVIDERS, tombstone
-from fleetform.plans.planning import NO_CHANGES, PlanOptions, PlanRun, StackJob, plan_stacks
-from fleetform.plans.workdirs import INIT_MARKER, SETTLED, settled_hash
+from fleetform.terraform.plans.applying import ApplyOutcome, PlanRefused, apply_one, apply_plans, check_plans
+from fleetform.terraform.plans.ci import changed_stacks, shards
+from fleetform.terraform.plans.common import STACK_FILE, TOMBSTONES, Progress, config_hash
+from fleetform.terraform.plans.orphans import DEFAULT_REQUIRED_PROVIDERS, tombstone
+from fleetform.terraform.plans.planning import NO_CHANGES, PlanOptions, PlanRun, StackJob, plan_stacks
+from fleetform.terraform.plans.workdirs import INIT_MARKER, SETTLED, settled_hash
 
 __all__ = [
     "DEFAULT_REQUIRED_PROVIDERS",

@@ -1,6 +1,6 @@
 """Before a plan: objects deleted outside fleetform are taken out of the stack's state, with a backup first.
 
-The finding is :mod:`fleetform.outofband`'s (through the REST API, before Terraform's refresh would fail with a
+The finding is :mod:`fleetform.terraform.outofband`'s (through the REST API, before Terraform's refresh would fail with a
 raw 404); this module reads the state, keeps a copy and runs ``terraform state rm`` for exactly those addresses.
 """
 
@@ -12,19 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleetform.config import SiteConfig, Target
-from fleetform.connect import client_for
 from fleetform.errors import ApiError, FleetformError
 from fleetform.hypercore import HypercoreClient
-from fleetform.outofband import Inventory, backup_state, missing, parse_state, state_resources
-from fleetform.plans.failures import explain_api, failure_context
+from fleetform.site.config import SiteConfig, Target
 from fleetform.synth.origins import read_state_file
 from fleetform.synth.translate import state_file
-from fleetform.terraform import Terraform
+from fleetform.terraform.connect import client_for
+from fleetform.terraform.outofband import Inventory, backup_state, missing, parse_state, state_resources
+from fleetform.terraform.plans.failures import explain_api, failure_context
+from fleetform.terraform.runner import Terraform
 
 
 class Inventories:
-    """One REST session and :class:`~fleetform.outofband.Inventory` per cluster for a whole run: every stack on
+    """One REST session and :class:`~fleetform.terraform.outofband.Inventory` per cluster for a whole run: every stack on
     a cluster is checked against one listing of it (a run plans; it changes nothing on the clusters)."""
 
     def __init__(self, env: Mapping[str, str], *, insecure: bool = False):

@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from fleetform.errors import FleetformError
-from fleetform.plans.common import STACK_FILE, Progress, config_hash, now, split_names
-from fleetform.plans.failures import Context, explain
-from fleetform.plans.workdirs import settle
 from fleetform.review.bundle import (
     CONFIG_DIR,
     Bundle,
@@ -23,7 +20,10 @@ from fleetform.review.bundle import (
     resolve_workdir,
     write_index,
 )
-from fleetform.terraform import Terraform, error_text
+from fleetform.terraform.plans.common import STACK_FILE, Progress, config_hash, now, split_names
+from fleetform.terraform.plans.failures import Context, explain
+from fleetform.terraform.plans.workdirs import settle
+from fleetform.terraform.runner import Terraform, error_text
 
 _STALE = "Saved plan is stale"
 
@@ -139,7 +139,7 @@ def apply_plans(
         results = [o for group in pool.map(run_group, groups.values()) for o in group]
     for directory, index in bundle.indexes:
         write_index(directory, index)
-    from fleetform.rollout.hooks import record_applies
+    from fleetform.terraform.rollout.hooks import record_applies
 
     record_applies(todo, results, terraform.env)
     order = {s.name: n for n, s in enumerate(bundle.stacks)}

@@ -12,9 +12,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
-from fleetform.config import Target
 from fleetform.errors import ApiConfigError
 from fleetform.hypercore import HypercoreClient
+from fleetform.site.config import Target
 from fleetform.synth.translate import credential_variables
 
 

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from fleetform.config import SiteConfig
-from fleetform.rollout.records import Record
-from fleetform.rollout.waves import resolve_waves, wave_by_cluster
+from fleetform.site.config import SiteConfig
+from fleetform.site.waves import resolve_waves, wave_by_cluster
 from fleetform.synth.inputs import StackInput
+from fleetform.terraform.rollout.records import Record
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetform.review.bundle import StackPlan
-from fleetform.rollout.records import (
+from fleetform.terraform.rollout.records import (
     Event,
     RecordError,
     Store,
@@ -58,7 +58,7 @@ def record_drift(
     backend: str, state_dir: Path, results: Sequence[Any], clusters: Mapping[str, str], env: Mapping[str, str]
 ) -> None:
     """Record what ``fleetform drift`` found: ``drifted``, ``unreachable`` (could not be checked), or back in
-    sync. ``results``: :class:`fleetform.drift.StackDrift`; ``clusters``: stack -> cluster name."""
+    sync. ``results``: :class:`fleetform.terraform.drift.StackDrift`; ``clusters``: stack -> cluster name."""
     events = []
     for result in results:
         if getattr(result, "undeployed", False):

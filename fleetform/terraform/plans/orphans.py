@@ -8,9 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fleetform.config import ClusterConfig, SiteConfig
 from fleetform.errors import ToolError
-from fleetform.plans.common import STACK_FILE
+from fleetform.site.config import ClusterConfig, SiteConfig
 from fleetform.synth.origins import (
     find_orphans,
     has_resources,
@@ -20,6 +19,7 @@ from fleetform.synth.origins import (
     whole_set,
 )
 from fleetform.synth.translate import credential_variables, pg_schema, state_file
+from fleetform.terraform.plans.common import STACK_FILE
 
 
 def orphans_in_run(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleetform.rollout.records import now
+from fleetform.terraform.rollout.records import now
 
 JOURNAL = "rollout.json"
 FORMAT = "fleetform-rollout/1"

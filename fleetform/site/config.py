@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from fleetform.errors import ConfigError, InputError, Issue, Location
 from fleetform.manifest.loader import LoadedManifest
 from fleetform.manifest.model import MachineType
-from fleetform.rollout.waves import Label, RolloutConfig, rollout_issues
+from fleetform.site.waves import Label, RolloutConfig, rollout_issues
 from fleetform.yamlsrc import YamlDocument, did_you_mean, issues_from_validation_error, parse_yaml
 
 DEFAULT_PATH = Path("fleetform.yaml")

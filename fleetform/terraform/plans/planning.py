@@ -18,26 +18,8 @@ from typing import Any
 
 from fleetform import __version__
 from fleetform.addresses import logical_id
-from fleetform.config import SiteConfig, Target
-from fleetform.connect import terraform_environment
 from fleetform.errors import FleetformError, ToolError
 from fleetform.manifest.loader import manifest_files
-from fleetform.plans.common import (
-    STACK_FILE,
-    TOMBSTONES,
-    Progress,
-    absolute,
-    config_hash,
-    now,
-    relative,
-    split_names,
-)
-from fleetform.plans.deleted import Inventories, Removed, take_out_deleted
-from fleetform.plans.failures import explain, failure_context
-from fleetform.plans.orphans import named_orphan, orphan_site, orphans_in_run, write_tombstone
-from fleetform.plans.power import in_place_power_updates
-from fleetform.plans.redact import redact_plan
-from fleetform.plans.workdirs import NEEDS_INIT, init_workdir, settle, settled_hash, unsettle
 from fleetform.review.bundle import (
     CONFIG_DIR,
     DIAGRAM,
@@ -54,9 +36,27 @@ from fleetform.review.bundle import (
 from fleetform.review.hypercore import DiskLoss, disk_losses
 from fleetform.review.plan import Plan, parse_plan
 from fleetform.review.values import disk_size
+from fleetform.site.config import SiteConfig, Target
 from fleetform.synth.inputs import StackInput, load_inputs
 from fleetform.synth.origins import whole_set
-from fleetform.terraform import Result, Terraform, error_text
+from fleetform.terraform.connect import terraform_environment
+from fleetform.terraform.plans.common import (
+    STACK_FILE,
+    TOMBSTONES,
+    Progress,
+    absolute,
+    config_hash,
+    now,
+    relative,
+    split_names,
+)
+from fleetform.terraform.plans.deleted import Inventories, Removed, take_out_deleted
+from fleetform.terraform.plans.failures import explain, failure_context
+from fleetform.terraform.plans.orphans import named_orphan, orphan_site, orphans_in_run, write_tombstone
+from fleetform.terraform.plans.power import in_place_power_updates
+from fleetform.terraform.plans.redact import redact_plan
+from fleetform.terraform.plans.workdirs import NEEDS_INIT, init_workdir, settle, settled_hash, unsettle
+from fleetform.terraform.runner import Result, Terraform, error_text
 
 _PREVENT_DESTROY = re.compile(r"Resource (\S+) has lifecycle\.prevent_destroy set")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -204,7 +204,7 @@ def plan_stacks(options: PlanOptions, *, on_progress: Progress | None = None) ->
                 index.stacks[name] = entry
     finally:
         inventories.close()
-    from fleetform.rollout.planned import assign_waves
+    from fleetform.terraform.rollout.planned import assign_waves
 
     assign_waves(index, inputs.site)
     write_index(out, index)
@@ -359,7 +359,7 @@ def _plan_one(
         shown, text = _show(terraform, job.workdir, plan_file, result)
         power = [] if options.destroy else in_place_power_updates(json.loads(shown))
         if power:
-            # The provider cannot update a power state in place (fleetform.plans.power): plan a replace.
+            # The provider cannot update a power state in place (fleetform.terraform.plans.power): plan a replace.
             progress(job.name, "plan")
             replace = tuple(dict.fromkeys([*job.replace, *power]))
             result = _terraform_plan(terraform, job, options, plan_file, replace, ok_codes=(0, 2))
@@ -410,7 +410,7 @@ def _plan_one(
 def _take_out_deleted(
     terraform: Terraform, job: StackJob, options: PlanOptions, inventories: Inventories
 ) -> Removed:
-    """Objects of the stack deleted outside fleetform, taken out of its state (:mod:`fleetform.plans.deleted`)."""
+    """Objects of the stack deleted outside fleetform, taken out of its state (:mod:`fleetform.terraform.plans.deleted`)."""
     return take_out_deleted(
         terraform,
         job.workdir,
