@@ -25,6 +25,7 @@ from fleetform.constructs import (
     VirtualMachineProps,
 )
 from fleetform.errors import InputError
+from fleetform.manifest.secrets import secret_marker
 from fleetform.providers.hypercore.disk import Disk
 from fleetform.providers.hypercore.nic import Nic
 from fleetform.providers.hypercore.provider import HypercoreProvider
@@ -32,7 +33,6 @@ from fleetform.providers.hypercore.virtual_disk import VirtualDisk
 from fleetform.providers.hypercore.vm import Vm
 from fleetform.providers.hypercore.vm_boot_order import VmBootOrder
 from fleetform.providers.hypercore.vm_power_state import VmPowerState
-from fleetform.secrets import secret_marker
 from fleetform.synth.app import build_app
 from fleetform.synth.inputs import load_inputs
 from fleetform.synth.schema_check import check_stack, load_provider_schema

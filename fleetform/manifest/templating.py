@@ -12,7 +12,7 @@ so ``app-tier-{{ instance_id }}`` there means every copy.
 
 Cloud-init data whose first line is ``## template: jinja`` is cloud-init's own template and is left alone.
 ``{{ secret("name") }}`` stands for a secret that Terraform reads from a sensitive variable (see
-:mod:`fleetform.secrets`); the text never holds the value.
+:mod:`fleetform.manifest.secrets`); the text never holds the value.
 
 Rendered data keeps the positions of the text it came from: a node of copy ``k`` of VM ``i`` is located at the
 line of VM ``i``, so every later error points at the manifest's own lines.
@@ -29,7 +29,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from fleetform.errors import Issue, Location
-from fleetform.secrets import secret_marker, valid_secret_name
+from fleetform.manifest.secrets import secret_marker, valid_secret_name
 from fleetform.yamlsrc import NodePath, YamlDocument
 
 EXTENSION = "x-fleetform"
