@@ -9,8 +9,8 @@ What any tool must do for a fleet, done as directly as Python allows, with no cd
 - validate: fleetform's own pydantic models (``SiteConfig``, ``Application``) and the cross-field checks
   (``check_application``), so the same manifests are accepted for the same reasons;
 - translate: a dict per stack built in one pass (written here, independently of fleetform's constructs and
-  renderer): the same resources, attributes, references, lifecycle rules, ``//`` metadata, provider, backend
-  and variables; ``bench/run.py`` checks that the result equals fleetform's JSON once parsed;
+  renderer): the same resources, attributes, references, lifecycle rules, ``//`` metadata, provider, backend,
+  variables and the output recording the stack's manifest; ``bench/run.py`` checks that the result equals fleetform's JSON once parsed;
 - write: ``json.dumps(indent=2, sort_keys=True)`` to ``OUT/stacks/<stack>/cdk.tf.json``.
 
 Only what the generated benchmark fleets use is supported (no templating, replicas, startup order, secrets,
@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from fleetform.manifest.model import Application, check_application  # noqa: E402
 from fleetform.site.config import SiteConfig  # noqa: E402
+from fleetform.synth.origins import ORIGIN_OUTPUT, origin_of  # noqa: E402
 
 CDKTF_VERSION = "0.21.0"
 _INVALID = re.compile(r"[^A-Za-z0-9_-]")
@@ -73,7 +74,13 @@ def meta(path: str, name: str) -> dict[str, Any]:
 
 
 def stack_json(
-    app: Application, stack: str, cluster: Any, site: SiteConfig, networks: dict[str, int], state: str
+    app: Application,
+    stack: str,
+    cluster: Any,
+    site: SiteConfig,
+    networks: dict[str, int],
+    state: str,
+    origin: str,
 ) -> dict[str, Any]:
     name = app.metadata.name
     res: dict[str, dict[str, Any]] = {}
@@ -180,9 +187,15 @@ def stack_json(
     return {
         "//": {
             "metadata": {"backend": "local", "stackName": stack, "version": CDKTF_VERSION},
-            "outputs": {},
+            "outputs": {stack: {ORIGIN_OUTPUT: ORIGIN_OUTPUT}},
         },
         "data": data,
+        "output": {
+            ORIGIN_OUTPUT: {
+                "description": "The manifest this stack was deployed from (fleetform records it to find orphans).",
+                "value": origin,
+            }
+        },
         "provider": {
             "hypercore": [
                 {"host": cluster.host, "password": f"${{var.{password}}}", "username": f"${{var.{user}}}"}
@@ -233,7 +246,9 @@ def main() -> None:
             state = os.path.relpath(state_dir / f"{stack}.tfstate", directory)
             directory.mkdir(parents=True, exist_ok=True)
             text = json.dumps(
-                stack_json(app, stack, cluster, site, networks, state), indent=2, sort_keys=True
+                stack_json(app, stack, cluster, site, networks, state, origin_of(path)),
+                indent=2,
+                sort_keys=True,
             )
             (directory / "cdk.tf.json").write_text(text)
 

@@ -157,7 +157,8 @@ def _print_stack(stack: StackReview) -> None:
         out.print(f"  {_vm_line(vm)}", highlight=False, markup=False)
     for change in stack.others:
         sign = _SIGNS.get(change.action, "~")
-        out.print(f"  {sign} {change.subject}: {change.action}", highlight=False, markup=False)
+        why = f" ({change.reason})" if change.reason and change.action != "delete" else ""
+        out.print(f"  {sign} {change.subject}: {change.action}{why}", highlight=False, markup=False)
 
 
 def _vm_line(vm: VmView) -> str:

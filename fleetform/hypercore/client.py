@@ -41,7 +41,15 @@ from fleetform.errors import (
     ApiTimeout,
     ApiTlsError,
 )
-from fleetform.hypercore.models import Iso, Node, TaskResponse, TaskTag, VirDomain, VirtualDisk
+from fleetform.hypercore.models import (
+    Iso,
+    Node,
+    SnapshotSchedule,
+    TaskResponse,
+    TaskTag,
+    VirDomain,
+    VirtualDisk,
+)
 
 API = "/rest/v1"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -351,6 +359,10 @@ class HypercoreClient:
     def list_isos(self) -> list[Iso]:
         """Every uploaded ISO image."""
         return self._records(f"{API}/ISO", Iso)
+
+    def list_snapshot_schedules(self) -> list[SnapshotSchedule]:
+        """Every VM snapshot schedule (an empty list on a cluster without any)."""
+        return self._records(f"{API}/VirDomainSnapshotSchedule", SnapshotSchedule)
 
     # --- helpers ----------------------------------------------------------------------------------
 

@@ -136,6 +136,13 @@ class Iso(_Record):
     path: Text = ""
 
 
+class SnapshotSchedule(_Record):
+    """A snapshot schedule (``VirDomainSnapshotSchedule``); its rules are not modelled here."""
+
+    uuid: str
+    name: Text = ""
+
+
 class Node(_Record):
     """A cluster node; ``lan_ip`` serves the REST API."""
 

@@ -197,7 +197,8 @@ def test_a_bad_image_stops_after_the_first_wave(scene: Scene) -> None:
     assert {c: scene.box.vms(scene.fleet[c]) for c in later} == before
     failed = scene.status("--result", "failed")
     assert sorted(failed) == CANARY
-    assert all("cache-v2.img" in row["message"] or "image" in row["message"] for row in failed.values())
+    messages = {cluster: row["message"] for cluster, row in failed.items()}
+    assert all("cache-v2.img" in message or "image" in message for message in messages.values()), messages
     assert all(row["revision"] == scene.commits["v1"] for row in failed.values())
     pending = scene.status("--result", "pending")
     assert sorted(pending) == sorted(later)

@@ -3,12 +3,13 @@ back through HyperCore's REST API: created, attached, changed in place, detached
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sandbox import TEMPLATES, Sandbox, changes
+from support.sandbox import ROOT, TEMPLATES, Sandbox, changes
 
 from fleetform.hypercore import HypercoreClient
 from fleetform.simulator.testing import run_in_thread
@@ -103,6 +104,38 @@ def test_a_changed_rule_is_patched_in_place_and_plans_clean(box: Sandbox) -> Non
     [schedule] = schedules(box)
     assert schedule["uuid"] == uuid
     assert schedule["rrules"][0]["localRetentionDurationSeconds"] == 14 * 86400
+    assert box.plan_exit("edge") == 0
+
+
+def fleetform(box: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "fleetform"), *args, "-m", "manifests", "-c", "fleetform.yaml"],
+        cwd=box.root,
+        env=box.env(COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_schedule_deleted_outside_fleetform_is_drift_and_the_next_deploy_creates_it_again(
+    box: Sandbox,
+) -> None:
+    [schedule] = schedules(box)
+    with HypercoreClient(box.simulator.url, box.simulator.username, box.simulator.password) as client:
+        client.request("DELETE", f"/rest/v1/VirDomainSnapshotSchedule/{schedule['uuid']}")
+    # Plain terraform would fail its refresh ("Schedule not found", as the real provider does) on every run.
+    drift = fleetform(box, "drift")
+    text = " ".join((drift.stdout + drift.stderr).split())
+    assert drift.returncode == 2, text
+    assert "hypercore_vm_snapshot_schedule.nightly" in text and "deleted outside fleetform" in text
+    assert "Schedule not found" not in text
+    deployed = fleetform(box, "deploy", "--auto-approve")
+    text = " ".join((deployed.stdout + deployed.stderr).split())
+    assert deployed.returncode == 0, text
+    assert "deleted outside fleetform: will be created again" in text
+    [again] = schedules(box)
+    assert again["uuid"] != schedule["uuid"] and box.vms()["pos"]["snapshotScheduleUUID"] == again["uuid"]
     assert box.plan_exit("edge") == 0
 
 
