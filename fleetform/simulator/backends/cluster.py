@@ -20,9 +20,7 @@ from fleetform.simulator.models import (
     Vm,
     now,
 )
-from fleetform.simulator.schemas import (
-    ClusterUpdate,
-)
+from fleetform.simulator.schemas import ClusterUpdate
 
 
 class ClusterBackend(BlockDeviceBackend):

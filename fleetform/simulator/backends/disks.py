@@ -19,10 +19,7 @@ from fleetform.simulator.models import (
     Vm,
     now,
 )
-from fleetform.simulator.schemas import (
-    BlockDeviceCreate,
-    BlockDeviceUpdate,
-)
+from fleetform.simulator.schemas import BlockDeviceCreate, BlockDeviceUpdate
 
 
 class BlockDeviceBackend(TaskBackend):

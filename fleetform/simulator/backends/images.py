@@ -10,18 +10,8 @@ from pathlib import Path
 from fleetform.simulator.backends.core import Caller, Record, new_uuid
 from fleetform.simulator.backends.disks import BlockDeviceBackend
 from fleetform.simulator.errors import BadRequest, TaskRefused
-from fleetform.simulator.models import (
-    FIRMWARE_TYPES,
-    Iso,
-    TaskRef,
-    VirtualDisk,
-    now,
-)
-from fleetform.simulator.schemas import (
-    IsoCreate,
-    IsoUpdate,
-    VirtualDiskAttach,
-)
+from fleetform.simulator.models import FIRMWARE_TYPES, Iso, TaskRef, VirtualDisk, now
+from fleetform.simulator.schemas import IsoCreate, IsoUpdate, VirtualDiskAttach
 
 IMAGE_EXTENSIONS = (".img", ".raw", ".qcow2", ".vmdk", ".vhd", ".vhdx")
 QCOW2_MAGIC = b"QFI\xfb"

@@ -9,16 +9,8 @@ import secrets
 from fleetform.simulator.backends.core import Caller, Record, new_uuid
 from fleetform.simulator.backends.tasks import TaskBackend
 from fleetform.simulator.errors import BadRequest
-from fleetform.simulator.models import (
-    MAC_PREFIX,
-    NetDevice,
-    TaskRef,
-    now,
-)
-from fleetform.simulator.schemas import (
-    NetDeviceCreate,
-    NetDeviceUpdate,
-)
+from fleetform.simulator.models import MAC_PREFIX, NetDevice, TaskRef, now
+from fleetform.simulator.schemas import NetDeviceCreate, NetDeviceUpdate
 
 
 class NetDeviceBackend(TaskBackend):

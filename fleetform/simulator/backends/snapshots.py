@@ -11,14 +11,7 @@ from typing import Any
 from fleetform.simulator.backends.core import Caller, Record, new_uuid
 from fleetform.simulator.backends.vms import VmBackend
 from fleetform.simulator.errors import BadRequest, NotFound, TaskRefused
-from fleetform.simulator.models import (
-    RemoteConnection,
-    Replication,
-    Snapshot,
-    SnapshotSchedule,
-    TaskRef,
-    now,
-)
+from fleetform.simulator.models import RemoteConnection, Replication, Snapshot, SnapshotSchedule, TaskRef, now
 from fleetform.simulator.schemas import (
     BlockDeviceClone,
     ReplicationCreate,

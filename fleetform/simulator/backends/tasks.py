@@ -9,11 +9,7 @@ from collections.abc import Callable, Iterable
 
 from fleetform.simulator.backends.core import BackendCore, Caller, Record
 from fleetform.simulator.errors import InternalError, TaskRefused
-from fleetform.simulator.models import (
-    PENDING_TASK_STATES,
-    Task,
-    now,
-)
+from fleetform.simulator.models import PENDING_TASK_STATES, Task, now
 
 
 class TaskBackend(BackendCore):

@@ -28,12 +28,7 @@ from fleetform.simulator.models import (
     Vm,
     now,
 )
-from fleetform.simulator.schemas import (
-    Action,
-    VirDomainClone,
-    VirDomainCreate,
-    VirDomainUpdate,
-)
+from fleetform.simulator.schemas import Action, VirDomainClone, VirDomainCreate, VirDomainUpdate
 
 
 class VmBackend(BlockDeviceBackend, NetDeviceBackend):
