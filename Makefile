@@ -83,6 +83,7 @@ tools/cdktn/node_modules/.installed: tools/cdktn/package-lock.json
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(VENV)/bin/ruff check --fix .

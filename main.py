@@ -4,6 +4,6 @@ It reads ``manifests/`` (or the files and directories named by ``FLEETFORM_MANIF
 configuration ``fleetform.yaml`` (or ``FLEETFORM_CONFIG``), exactly like ``fleetform synth``.
 """
 
-from fleetform.app import main
+from fleetform.synth.app import main
 
 main()

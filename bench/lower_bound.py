@@ -33,9 +33,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fleetform.config import SiteConfig  # noqa: E402
 from fleetform.manifest.model import Application, check_application  # noqa: E402
-from fleetform.origins import ORIGIN_OUTPUT, origin_of  # noqa: E402
+from fleetform.site.config import SiteConfig  # noqa: E402
+from fleetform.synth.origins import ORIGIN_OUTPUT, origin_of  # noqa: E402
 
 CDKTF_VERSION = "0.21.0"
 _INVALID = re.compile(r"[^A-Za-z0-9_-]")

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fleetform.app import ApplicationStack, build_app  # noqa: E402
-from fleetform.inputs import load_inputs  # noqa: E402
+from fleetform.synth.app import ApplicationStack, build_app  # noqa: E402
+from fleetform.synth.inputs import load_inputs  # noqa: E402
 
 
 def reach_for_every_resource(app: object) -> int:

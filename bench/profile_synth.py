@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 # The phases a summary names: (label, file the function is in, function name). Calls and cumulative seconds of
 # each; the same list for both modes, so that their summaries read side by side.
 PHASES = (
-    ("load_inputs: parse, render, validate", "fleetform/inputs.py", "load_inputs"),
-    ("ApplicationStack (constructs)", "fleetform/app.py", "__init__"),
+    ("load_inputs: parse, render, validate", "fleetform/synth/inputs.py", "load_inputs"),
+    ("ApplicationStack (constructs)", "fleetform/synth/app.py", "__init__"),
     ("- Application", "fleetform/constructs/application.py", "__init__"),
     ("- VirtualMachine", "fleetform/constructs/vm.py", "__init__"),
     (
@@ -60,7 +60,7 @@ def main() -> None:
     try:
         profiler.enable()
         if args.mode == "fleetform":
-            from fleetform.synth import synthesize
+            from fleetform.synth.synthesize import synthesize
 
             synthesize(
                 [args.directory / "manifests"],
@@ -71,8 +71,8 @@ def main() -> None:
         else:
             from naive_per_resource import reach_for_every_resource
 
-            from fleetform.app import build_app
-            from fleetform.inputs import load_inputs
+            from fleetform.synth.app import build_app
+            from fleetform.synth.inputs import load_inputs
 
             inputs = load_inputs([args.directory / "manifests"], args.directory / "fleetform.yaml")
             app, _ = build_app(inputs, outdir=out)

@@ -358,7 +358,7 @@ def plan_section(work: Path, *, big_vms: int, fleet_vms: int, repeats: int) -> P
         for label, command in parts.items():
             results.parts[label] = statistics.median(timed(*command, cwd=stack, env=env) for _ in range(3))
         started = time.perf_counter()
-        run(PY, "-c", "import fleetform.cli, fleetform.plans", cwd=box.root, env=env)
+        run(PY, "-c", "import fleetform.cli, fleetform.terraform.plans", cwd=box.root, env=env)
         results.parts["fleetform's Python start (interpreter and imports)"] = time.perf_counter() - started
 
         # -- the fleet: one-VM change, --changed against the stack alone

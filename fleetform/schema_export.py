@@ -80,7 +80,7 @@ def application_schema() -> dict[str, Any]:
 
 def site_schema() -> dict[str, Any]:
     """The JSON Schema (draft-07) of the site configuration, ``fleetform.yaml``."""
-    from fleetform.config import SiteConfig
+    from fleetform.site.config import SiteConfig
 
     return _finish(
         SiteConfig.model_json_schema(mode="validation"),
@@ -89,7 +89,7 @@ def site_schema() -> dict[str, Any]:
         description=(
             "What manifests leave to the site: network name -> VLAN id, machine type -> template VM, an "
             "image mirror, and where Terraform state lives. Host and credentials never go here: they come "
-            "from HC_HOST, HC_USERNAME and HC_PASSWORD. Generated from fleetform.config by `fleetform "
+            "from HC_HOST, HC_USERNAME and HC_PASSWORD. Generated from fleetform.site.config by `fleetform "
             "schema --site`; do not edit."
         ),
     )

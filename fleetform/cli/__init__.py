@@ -8,7 +8,7 @@ import sys
 from types import FrameType
 
 from fleetform.cli._app import app, err
-from fleetform.terraform import interrupt_running
+from fleetform.terraform.runner import interrupt_running
 
 COMMANDS = (
     "validate",

@@ -88,7 +88,7 @@ def resolve_mode(simulator: bool, manifests: list[Path], config: Path | None, sy
     env = dict(os.environ)
     if not simulator:
         return Mode(env, config, synth_dir or DEFAULT_SYNTH_DIR)
-    from fleetform.embedded import Paths, prepare
+    from fleetform.terraform.embedded import Paths, prepare
 
     running, extra = prepare(Path.cwd(), manifests, config)
     err.print(f"simulator: {running.url} (user {running.username})", highlight=False)

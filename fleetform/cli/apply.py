@@ -48,13 +48,13 @@ def apply(
     ] = False,
 ) -> None:
     """Apply the saved plans exactly as reviewed; refuse stale or changed plans before applying anything."""
-    from fleetform.plans import PlanRefused, apply_plans
+    from fleetform.terraform.plans import PlanRefused, apply_plans
 
     started = time.perf_counter()
     env = dict(os.environ)
     try:
         if simulator:
-            from fleetform.embedded import prepare
+            from fleetform.terraform.embedded import prepare
 
             running, extra = prepare(Path.cwd(), [Path("manifests")])
             err.print(f"simulator: {running.url} (user {running.username})")

@@ -36,7 +36,7 @@ def demo(
     """Start the simulator, deploy every manifest in manifests/ to it, and print its VMs.
 
     Like `cdktf deploy`, it shows what it will do and asks first, unless --auto-approve (make demo passes it)."""
-    from fleetform.embedded import Paths, prepare, vm_rows
+    from fleetform.terraform.embedded import Paths, prepare, vm_rows
 
     started = time.perf_counter()
     try:

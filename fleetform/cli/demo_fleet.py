@@ -25,7 +25,7 @@ def demo_fleet(
     stop: Annotated[bool, typer.Option("--stop", help="Stop the simulated fleet and exit.")] = False,
 ) -> None:
     """Start a simulated fleet, plan the seed applications for it, roll them out in three waves, show status."""
-    from fleetform.rollout.demo import FleetPaths, prepare_project, start_fleet, stop_fleet
+    from fleetform.terraform.rollout.demo import FleetPaths, prepare_project, start_fleet, stop_fleet
 
     root = Path.cwd()
     paths = FleetPaths(root)

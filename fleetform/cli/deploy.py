@@ -135,8 +135,8 @@ def _run(
     lock_timeout: str | None,
     insecure: bool,
 ) -> None:
-    from fleetform.plans import PlanOptions, PlanRefused, apply_plans, plan_stacks
     from fleetform.review import build_review, load_bundle
+    from fleetform.terraform.plans import PlanOptions, PlanRefused, apply_plans, plan_stacks
 
     started = time.perf_counter()
     paths = manifests or [Path("manifests")]

@@ -46,8 +46,8 @@ def drift(
     """Refresh-only plans of every stack: report what changed on the clusters outside fleetform.
 
     Exit code 0: no drift; 2: drift; 1: error."""
-    from fleetform.drift import DriftOptions, detect_drift
     from fleetform.review import build_review, load_bundle, render_json, render_markdown
+    from fleetform.terraform.drift import DriftOptions, detect_drift
 
     paths = manifests or [Path("manifests")]
     try:

@@ -59,7 +59,7 @@ def graph(
 ) -> None:
     """Draw each application: VMs, their disks and images, and their networks (VLANs)."""
     from fleetform.graph import dot_to_svg, fenced, render_dot, render_mermaid
-    from fleetform.inputs import load_inputs
+    from fleetform.synth.inputs import load_inputs
     from fleetform.yamlsrc import did_you_mean
 
     to_dir = out_path is not None and (out_path.is_dir() or not out_path.suffix)

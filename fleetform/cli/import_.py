@@ -60,9 +60,9 @@ def import_(
     Reads HC_HOST, HC_USERNAME and HC_PASSWORD. Writes <app>.yaml and <app>.imports.json next to it; the next
     `fleetform synth` emits Terraform import blocks, and `terraform plan` shows only imports.
     """
-    from fleetform.config import load_config
-    from fleetform.connect import client_for
     from fleetform.importer.run import ImportOptions, prepare_import, resolve_target, write_import
+    from fleetform.site.config import load_config
+    from fleetform.terraform.connect import client_for
 
     options = ImportOptions(
         application=application,

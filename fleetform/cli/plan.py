@@ -103,7 +103,7 @@ def plan(
     insecure: InsecureOption = False,
 ) -> None:
     """Plan every stack (or --stacks) and save the plans for review and apply: DIR/<stack>/tfplan, plan.json."""
-    from fleetform.plans import PlanOptions, changed_stacks, plan_stacks, shards
+    from fleetform.terraform.plans import PlanOptions, changed_stacks, plan_stacks, shards
 
     paths = manifests or [Path("manifests")]
     if only_changed and changed_from is not None:
@@ -116,7 +116,7 @@ def plan(
         selected = list(stacks or [])
         if changed_from is not None or list_only:
             if not no_synth:
-                from fleetform.synth import synthesize
+                from fleetform.synth.synthesize import synthesize
 
                 result = synthesize(
                     paths, config_path=config, outdir=synth_dir, allow_data_loss=allow_data_loss

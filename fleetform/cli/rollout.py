@@ -114,9 +114,9 @@ def rollout(
 
     Never plans (refuses stale plans as `fleetform apply` does). Ctrl-C: the applies in progress finish.
     """
-    from fleetform.plans import PlanRefused
-    from fleetform.rollout.run import Rollout, RolloutOptions, next_steps, summary
-    from fleetform.rollout.waves import seconds
+    from fleetform.site.waves import seconds
+    from fleetform.terraform.plans import PlanRefused
+    from fleetform.terraform.rollout.run import Rollout, RolloutOptions, next_steps, summary
 
     try:
         timeout = seconds(gate_timeout) if gate_timeout else None
@@ -207,8 +207,8 @@ def rollout(
 def wave_matrix(runner: object, max_jobs: int) -> dict[str, object]:
     """``--list``: every wave of the site by number, its name, whether CI asks for an approval before it, and
     its stacks to apply in at most ``max_jobs`` groups (``[]``: nothing to apply in that wave)."""
-    from fleetform.plans import shards
-    from fleetform.rollout.run import Rollout
+    from fleetform.terraform.plans import shards
+    from fleetform.terraform.rollout.run import Rollout
 
     assert isinstance(runner, Rollout)
     runs = {wave_run.wave.number: wave_run for wave_run in runner.waves}
@@ -263,7 +263,7 @@ class _View:
             return
         if not self.log_lines:
             return
-        from fleetform.rollout.run import Rollout
+        from fleetform.terraform.rollout.run import Rollout
 
         assert isinstance(rollout, Rollout)
         with self._lock:
@@ -291,7 +291,7 @@ class _View:
 def render(rollout: object, *, everything: bool = False, notes: list[str] | None = None) -> Table:
     """The progress table: wave, stack, state. Waves that are done or not started fold into one row each
     (unless ``everything``); the active wave and every failed stack show stack by stack."""
-    from fleetform.rollout.run import Rollout
+    from fleetform.terraform.rollout.run import Rollout
 
     assert isinstance(rollout, Rollout)
     stacks = sum(len(w.stacks) for w in rollout.waves)

@@ -120,8 +120,8 @@ def serve(
 @simulator_app.command()
 def stop() -> None:
     """Stop the background simulator that `fleetform demo` started in this project (.fleetform/)."""
-    from fleetform.embedded import Paths
-    from fleetform.embedded import stop as stop_embedded
+    from fleetform.terraform.embedded import Paths
+    from fleetform.terraform.embedded import stop as stop_embedded
 
     if stop_embedded(Paths(Path.cwd())):
         err.print("simulator stopped", style="green")
@@ -132,7 +132,7 @@ def stop() -> None:
 @simulator_app.command()
 def status() -> None:
     """Show the background simulator of this project (.fleetform/): its URL and user, or that none runs."""
-    from fleetform.embedded import Paths, read_running
+    from fleetform.terraform.embedded import Paths, read_running
 
     paths = Paths(Path.cwd())
     running = read_running(paths)

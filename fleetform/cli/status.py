@@ -65,9 +65,9 @@ def status(
     ),
 ) -> None:
     """One row per application and cluster: the revision last applied, when, and the latest result."""
-    from fleetform.inputs import load_inputs
-    from fleetform.rollout.records import RESULTS, store_for_state
-    from fleetform.rollout.status import Filters, counts, status_rows
+    from fleetform.synth.inputs import load_inputs
+    from fleetform.terraform.rollout.records import RESULTS, store_for_state
+    from fleetform.terraform.rollout.status import Filters, counts, status_rows
 
     results = _names(result)
     unknown = [r for r in results if r not in RESULTS]

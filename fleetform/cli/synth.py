@@ -29,7 +29,7 @@ def synth(
     allow_data_loss: AllowDataLossOption = False,
 ) -> None:
     """Synthesize Terraform JSON: OUT/stacks/<application>/cdk.tf.json, exactly like `cdktf synth`."""
-    from fleetform.synth import synthesize
+    from fleetform.synth.synthesize import synthesize
 
     started = time.perf_counter()
     try:

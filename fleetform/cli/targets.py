@@ -30,7 +30,7 @@ def targets(
     ] = TargetsFormat.table,
 ) -> None:
     """List what goes where: one row per stack (application on cluster), chosen by the clusters' selectors."""
-    from fleetform.inputs import load_inputs
+    from fleetform.synth.inputs import load_inputs
 
     try:
         inputs = load_inputs(manifests or [Path("manifests")], config)

@@ -42,8 +42,8 @@ def validate(
     ] = ValidateFormat.text,
 ) -> None:
     """Check manifests against the manifest format and the site configuration (what synth would report)."""
-    from fleetform.inputs import load_inputs
     from fleetform.manifest.strict import strict_issues
+    from fleetform.synth.inputs import load_inputs
 
     try:
         inputs = load_inputs(paths or [Path("manifests")], config)
@@ -77,7 +77,7 @@ def validate(
 def _synth_findings(inputs: Any) -> list[Issue]:
     """What synth adds to the inputs' warnings: each stack's props and the constructs' decisions (no cdktf).
     Raises InputError with every construct error, as synth would."""
-    from fleetform.stackbuild import check_stack, prepare_stack
+    from fleetform.synth.prepare import check_stack, prepare_stack
 
     found: list[Issue] = []
     problems: list[Issue] = []

@@ -28,7 +28,7 @@ from fleetform.constructs.props import (
 )
 from fleetform.errors import InputError, Issue, Location
 from fleetform.manifest.schedule import frequency_problem, parse_start
-from fleetform.secrets import secret_names, variable_name, with_references
+from fleetform.manifest.secrets import secret_names, variable_name, with_references
 
 DISK_TYPES = {"virtio_disk": "VIRTIO_DISK", "ide_cdrom": "IDE_CDROM"}
 NIC_TYPES = {"virtio": "VIRTIO"}

@@ -161,7 +161,7 @@ class VirtualMachineProps:
     """Network devices. Default: none."""
     cloud_init: CloudInit | None = None
     """cloud-init data; needs ``template`` (HyperCore only takes it when cloning). Secret references
-    (``{{ secret("name") }}``, :mod:`fleetform.secrets`) become sensitive Terraform variables. Default: none."""
+    (``{{ secret("name") }}``, :mod:`fleetform.manifest.secrets`) become sensitive Terraform variables. Default: none."""
     start_after: Sequence[str] = ()
     """Names of VMs of the same application that must be powered on before this one (its power-state
     resource depends on theirs). Default: none."""

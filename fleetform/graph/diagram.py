@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-from fleetform.config import SiteConfig
 from fleetform.graph.ids import (
     CHANGE_KINDS,
     ChangeKind,
@@ -44,6 +43,7 @@ from fleetform.graph.ids import (
 from fleetform.manifest.loader import LoadedManifest
 from fleetform.manifest.model import Application
 from fleetform.manifest.units import format_size
+from fleetform.site.config import SiteConfig
 
 NodeKind: TypeAlias = Literal["vm", "disk", "cdrom", "image", "nic"]
 EdgeKind: TypeAlias = Literal["copy", "attach", "link", "startup"]

@@ -11,12 +11,12 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from fleetform.config import SiteConfig
 from fleetform.errors import ToolError
 from fleetform.graph.diagram import Diagram, Node, build_diagram
 from fleetform.graph.ids import ChangeKind
 from fleetform.manifest.loader import LoadedManifest
 from fleetform.manifest.model import Application
+from fleetform.site.config import SiteConfig
 
 INSTALL_HINT = (
     "install Graphviz: `sudo apt-get install graphviz` on Debian/Ubuntu (`make setup` does it), "

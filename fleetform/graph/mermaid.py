@@ -21,11 +21,11 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from fleetform.config import SiteConfig
 from fleetform.graph.diagram import Diagram, Edge, Node, build_diagram
 from fleetform.graph.ids import ChangeKind
 from fleetform.manifest.loader import LoadedManifest
 from fleetform.manifest.model import Application
+from fleetform.site.config import SiteConfig
 
 INDENT = "    "
 CLASS_STYLES: dict[ChangeKind, str] = {

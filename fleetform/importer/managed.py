@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleetform.config import SiteConfig, Target
 from fleetform.errors import InputError
 from fleetform.importer.record import SUFFIX, imports_path, read_record
 from fleetform.manifest.loader import load_source, manifest_files, render_manifest
+from fleetform.site.config import SiteConfig, Target
 
 
 @dataclass

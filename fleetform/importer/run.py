@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from fleetform.addresses import logical_id
-from fleetform.config import SiteConfig, Target
 from fleetform.errors import ApiNotFound, InputError, Issue, Location
 from fleetform.hypercore.client import HypercoreClient
 from fleetform.importer.convert import ImportedVm, NetworkMap, Skipped, convert_vm
@@ -31,6 +30,7 @@ from fleetform.importer.errors import ImportFailed
 from fleetform.importer.managed import find_managed
 from fleetform.importer.record import ImportRecord, imports_path
 from fleetform.importer.write import check_manifest, manifest_text, write_atomically
+from fleetform.site.config import SiteConfig, Target
 from fleetform.yamlsrc import did_you_mean
 
 API = "/rest/v1"

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import yaml
 
-from fleetform.config import SiteConfig
 from fleetform.errors import InputError
 from fleetform.importer.convert import ImportedVm
 from fleetform.importer.errors import ImportFailed
 from fleetform.manifest.loader import LoadedManifest, parse_manifest
-from fleetform.manifest.render import has_template
+from fleetform.manifest.templating import has_template
 from fleetform.manifest.units import format_size
+from fleetform.site.config import SiteConfig
 
 GB = 1000**3
 

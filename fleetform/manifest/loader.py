@@ -15,8 +15,8 @@ import pydantic
 
 from fleetform.errors import InputError, Issue, Location, ManifestError
 from fleetform.manifest.model import Application, Finding, VirDomain, check_application, startup_order
-from fleetform.manifest.render import Renderer
-from fleetform.secrets import scan
+from fleetform.manifest.secrets import scan
+from fleetform.manifest.templating import Renderer
 from fleetform.yamlsrc import NodePath, YamlDocument, describe, issues_from_validation_error, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")

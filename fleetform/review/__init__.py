@@ -1,7 +1,7 @@
 """Plan review for pull requests: saved Terraform plans -> a readable, safe, size-aware review.
 
 Pure: parsing, classification and rendering only; no subprocess or network I/O (reading the plan directory
-is the only file access). ``fleetform plan`` (:mod:`fleetform.plans`) writes the plan directory; this package
+is the only file access). ``fleetform plan`` (:mod:`fleetform.terraform.plans`) writes the plan directory; this package
 reads it.
 
 - :mod:`fleetform.review.plan`: ``terraform show -json`` -> typed resource changes;

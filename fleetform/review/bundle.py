@@ -88,12 +88,12 @@ class StackEntry(BaseModel):
     """When ``fleetform apply`` applied this plan (UTC, ISO 8601)."""
     deleted_outside: list[str] = Field(default_factory=list)
     """Addresses whose objects were deleted outside fleetform: taken out of state before the plan (which
-    creates them again; :mod:`fleetform.outofband`)."""
+    creates them again; :mod:`fleetform.terraform.outofband`)."""
     state_backup: str | None = None
     """The copy of the state kept before those addresses were taken out of it."""
     power_replaced: list[str] = Field(default_factory=list)
     """Power states planned as a replace rather than the provider's broken in-place update
-    (:mod:`fleetform.plans.power`)."""
+    (:mod:`fleetform.terraform.plans.power`)."""
     wave: int | None = None
     """The stack's rollout wave (``rollout:`` in fleetform.yaml), 1-based; None when the site has no waves."""
     wave_name: str | None = None

@@ -326,7 +326,7 @@ POWER_REPLACED = (
 
 def _mark_day2_repairs(views: Sequence[ChangeView], deleted: Sequence[str], power: Sequence[str]) -> None:
     """Say why fleetform plans what a plain Terraform plan would not: objects deleted outside fleetform taken out
-    of state and created again, and power states replaced rather than updated (:mod:`fleetform.plans`)."""
+    of state and created again, and power states replaced rather than updated (:mod:`fleetform.terraform.plans`)."""
     for view in views:
         if view.address in deleted and view.action == "create":
             view.reason = RECREATED

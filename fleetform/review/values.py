@@ -4,7 +4,7 @@
 - values Terraform marks sensitive (``before_sensitive`` / ``after_sensitive``) -> ``(sensitive)``, whatever
   they are, and values not known until apply (``after_unknown``) -> ``(known after apply)``;
 - cloud-init text is never shown whole: :func:`text_change` gives a line diff in which every line that looks
-  like a secret written out (:func:`fleetform.secrets.scan`) is masked.
+  like a secret written out (:func:`fleetform.manifest.secrets.scan`) is masked.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fleetform.secrets import scan
+from fleetform.manifest.secrets import scan
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
@@ -151,7 +151,7 @@ def plain(value: Any) -> str:
     return text
 
 
-# A review masks more than the manifest warnings (fleetform.secrets.scan) flag: a line shown by mistake in a
+# A review masks more than the manifest warnings (fleetform.manifest.secrets.scan) flag: a line shown by mistake in a
 # pull request is worse than a line hidden by mistake.
 _MORE_SECRETS: list[tuple[str, re.Pattern[str]]] = [
     ("a password", re.compile(r"\S+:\S{3,}['\"]?\s*\|\s*(?:sudo\s+)?chpasswd")),
@@ -175,7 +175,7 @@ _USER_PASSWORD = re.compile(r"^\s*-?\s*['\"]?[\w.$-]+:[^\s:][^\s]*['\"]?\s*$")
 
 def masked_lines(text: str) -> list[str]:
     """``text``'s lines with each line that looks like a secret written out replaced by a mask (the lines
-    :func:`fleetform.secrets.scan` finds, and a few more patterns), and everything between ``-----BEGIN`` and
+    :func:`fleetform.manifest.secrets.scan` finds, and a few more patterns), and everything between ``-----BEGIN`` and
     ``-----END`` of a private key."""
     raw = text.splitlines()
     lines = list(raw)

@@ -1,7 +1,7 @@
 """``fleetform init``: scaffold a new fleetform project.
 
 A new project is a cdktf Python app (``cdktf.json``, ``main.py``, ``Pipfile``, ``package.json`` pinning the
-cdktf CLI) whose ``main.py`` calls :func:`fleetform.app.main`, plus a site configuration (``fleetform.yaml``),
+cdktf CLI) whose ``main.py`` calls :func:`fleetform.synth.app.main`, plus a site configuration (``fleetform.yaml``),
 one example manifest with an editor schema modeline, the schemas under ``schema/``, a ``.gitignore`` and
 fleetform's GitHub workflows. It passes ``fleetform validate`` and ``cdktf synth`` as it is.
 """

@@ -5,8 +5,9 @@ in SQLite (a restart with the same data directory keeps everything) and can inje
 program: nothing here imports fleetform outside this package.
 
 Layers, moto style: :mod:`.models` (entities and their wire records), :mod:`.db` (SQLite),
-:mod:`.backend` (the cluster's verbs, raising :mod:`.errors`), :mod:`.schemas` (request bodies), :mod:`.api`
-and :mod:`.admin` (routes), :mod:`.app` (the ASGI app), :mod:`.server` (uvicorn), :mod:`.testing` (helpers).
+:mod:`.backends` (the cluster's verbs, one backend per entity: ``vms``, ``disks``, ``nics``, ``images``,
+``snapshots``, ``tasks``, ``cluster``, raising :mod:`.errors`) composed by :mod:`.backend`'s ``Backend`` (the
+facade the routes call), :mod:`.schemas` (request bodies), :mod:`.api` and :mod:`.admin` (thin routes), :mod:`.app` (the ASGI app), :mod:`.server` (uvicorn), :mod:`.testing` (helpers).
 """
 
 from fleetform.simulator.settings import Settings

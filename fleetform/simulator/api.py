@@ -20,7 +20,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from fleetform.simulator.backend import Backend, Caller
+from fleetform.simulator.backend import Backend
+from fleetform.simulator.backends.core import Caller
 from fleetform.simulator.errors import BadRequest, NotFound, Unauthorized
 from fleetform.simulator.models import TaskRef
 from fleetform.simulator.schemas import (

@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleetform.simulator.admin import RequestLog, add_fault, build_admin_router, recorded_body
 from fleetform.simulator.api import API, build_router
-from fleetform.simulator.backend import Backend, Seed, Timing
+from fleetform.simulator.backend import Backend
+from fleetform.simulator.backends.core import Seed, Timing
 from fleetform.simulator.errors import ConfigError, InternalError, SimulatorError
 from fleetform.simulator.faults import FaultBook
 from fleetform.simulator.models import ICOS_VERSION

@@ -21,7 +21,7 @@ from fleetform.providers.hypercore import (
     VmSnapshotSchedule,
     VmSnapshotScheduleRules,
 )
-from fleetform.tfschema import check_stack, load_provider_schema
+from fleetform.synth.schema_check import check_stack, load_provider_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

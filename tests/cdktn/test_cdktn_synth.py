@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fleetform.synth import synthesize
+from fleetform.synth.synthesize import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv-cdktn" / "bin" / "python"

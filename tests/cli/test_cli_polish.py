@@ -122,7 +122,7 @@ def test_the_repository_ignores_plans_and_drift_reports_and_its_readme_turns_usa
     for path, ignored_expected in (
         ("plans/shop/tfplan", True),
         ("drift/report.json", True),
-        ("fleetform/plans/failures.py", False),
+        ("fleetform/terraform/plans/failures.py", False),
         ("tests/plans/test_day2_units.py", False),
     ):
         check = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT, check=False)

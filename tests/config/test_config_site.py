@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fleetform.config import load_config, parse_config
 from fleetform.errors import ConfigError, Issue
 from fleetform.manifest.loader import parse_manifest
+from fleetform.site.config import load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

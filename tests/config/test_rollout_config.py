@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fleetform.config import parse_config
 from fleetform.errors import ConfigError, Issue
-from fleetform.rollout.waves import resolve_waves, seconds
+from fleetform.site.config import parse_config
+from fleetform.site.waves import resolve_waves, seconds
 
 CLUSTERS = """\
 networks: {lan: 0}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fleetform.errors import InputError
-from fleetform.inputs import load_inputs
+from fleetform.synth.inputs import load_inputs
 
 SITE = """\
 networks: {lan: 10}

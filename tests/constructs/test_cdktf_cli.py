@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from fleetform.synth import synthesize
+from fleetform.synth.synthesize import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fleetform.errors import InputError
-from fleetform.synth import synthesize
+from fleetform.synth.synthesize import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 

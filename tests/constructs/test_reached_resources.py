@@ -15,7 +15,6 @@ import yaml
 
 from fleetform._cdktf import TerraformStack
 from fleetform._cdktf import Testing as CdkTesting
-from fleetform.app import ApplicationStack, build_app
 from fleetform.constructs import (
     Application,
     ApplicationProps,
@@ -27,8 +26,9 @@ from fleetform.constructs import (
 )
 from fleetform.errors import InputError
 from fleetform.importer.record import ImportRecord, imports_path
-from fleetform.inputs import load_inputs
 from fleetform.providers.hypercore.provider import HypercoreProvider
+from fleetform.synth.app import ApplicationStack, build_app
+from fleetform.synth.inputs import load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from fleetform.synth import SynthResult, synthesize
-from fleetform.tfschema import check_stack, load_provider_schema
+from fleetform.synth.schema_check import check_stack, load_provider_schema
+from fleetform.synth.synthesize import SynthResult, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3

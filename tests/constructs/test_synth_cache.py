@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fleetform.synth import SynthResult, synthesize
-from fleetform.synth_cache import code_fingerprint
+from fleetform.synth.cache import code_fingerprint
+from fleetform.synth.synthesize import SynthResult, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTERS = [
@@ -121,7 +121,7 @@ def test_when_every_stack_is_cached_cdktf_is_not_started(tmp_path: Path) -> None
     synth(manifests, config, tmp_path / "out")
     script = (
         "import sys\n"
-        "from fleetform.synth import synthesize\n"
+        "from fleetform.synth.synthesize import synthesize\n"
         f"result = synthesize([{str(manifests)!r}], config_path={str(config)!r}, outdir={str(tmp_path / 'out')!r})\n"
         "print(len(result.reused), len(result.stacks), 'cdktf' in sys.modules, 'jsii' in sys.modules)\n"
     )
@@ -171,11 +171,17 @@ def test_a_synth_of_some_manifests_can_leave_the_other_stacks_alone(tmp_path: Pa
 
 def test_the_code_fingerprint_covers_every_file_of_the_package(tmp_path: Path) -> None:
     """No hand-kept list: a change to any module, binding or data file of the package changes every key."""
+    assert code_fingerprint() == code_fingerprint(ROOT / "fleetform")  # by default, the whole package
     package = tmp_path / "fleetform"
     shutil.copytree(ROOT / "fleetform", package, ignore=shutil.ignore_patterns("__pycache__"), symlinks=True)
     before = code_fingerprint(package)
     assert code_fingerprint(package) == before
-    for changed in ("translate.py", "constructs/_units.py", "providers/hypercore/vm.py", "manifest/model.py"):
+    for changed in (
+        "synth/translate.py",
+        "constructs/_units.py",
+        "providers/hypercore/vm.py",
+        "manifest/model.py",
+    ):
         path = package / changed
         original = path.read_bytes()
         path.write_bytes(original + b"\n# changed\n")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from fleetform.errors import InputError
-from fleetform.inputs import load_inputs
-from fleetform.synth import synthesize
+from fleetform.synth.inputs import load_inputs
+from fleetform.synth.synthesize import synthesize
 
 SITE = """\
 networks: {lan: 10}

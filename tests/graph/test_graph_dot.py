@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from fleetform.config import SiteConfig, load_config
 from fleetform.errors import ToolError
 from fleetform.graph import dot_to_svg, highlight_from_addresses, render_dot
 from fleetform.manifest.loader import LoadedManifest, load_manifest
 from fleetform.manifest.model import Application
+from fleetform.site.config import SiteConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"

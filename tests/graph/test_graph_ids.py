@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from mermaid_syntax import MermaidSyntaxError, parse
 
-from fleetform.config import load_config
 from fleetform.graph import build_diagram, disk_id, highlight_from_addresses, image_id, nic_id, vm_id
 from fleetform.graph.ids import logical_id, nic_keys
 from fleetform.manifest.loader import load_manifests
 from fleetform.manifest.model import Application
-from fleetform.synth import SynthResult, synthesize
+from fleetform.site.config import load_config
+from fleetform.synth.synthesize import SynthResult, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 DRAWN_TYPES = {

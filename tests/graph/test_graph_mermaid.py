@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from mermaid_syntax import Flowchart, parse
 
-from fleetform.config import SiteConfig, load_config
 from fleetform.graph import (
     build_diagram,
     disk_id,
@@ -22,6 +21,7 @@ from fleetform.graph import (
 )
 from fleetform.manifest.loader import LoadedManifest, load_manifest
 from fleetform.manifest.model import Application
+from fleetform.site.config import SiteConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

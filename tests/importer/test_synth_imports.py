@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetform.importer.record import ImportRecord
-from fleetform.synth import synthesize
+from fleetform.synth.synthesize import synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3

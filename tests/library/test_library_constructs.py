@@ -29,7 +29,7 @@ from fleetform.constructs import (
 from fleetform.errors import InputError
 from fleetform.providers.hypercore.data_hypercore_vms import DataHypercoreVms
 from fleetform.providers.hypercore.provider import HypercoreProvider
-from fleetform.tfschema import check_stack, load_provider_schema
+from fleetform.synth.schema_check import check_stack, load_provider_schema
 
 GiB = 1024**3
 PROPS_SOURCE = Path(props.__file__)

@@ -11,7 +11,6 @@ import pytest
 
 from fleetform._cdktf import App, TerraformOutput, TerraformStack
 from fleetform._cdktf import Testing as CdkTesting
-from fleetform.app import build_app
 from fleetform.constructs import (
     Application,
     ApplicationProps,
@@ -26,7 +25,7 @@ from fleetform.constructs import (
     VirtualMachineProps,
 )
 from fleetform.errors import InputError
-from fleetform.inputs import load_inputs
+from fleetform.manifest.secrets import secret_marker
 from fleetform.providers.hypercore.disk import Disk
 from fleetform.providers.hypercore.nic import Nic
 from fleetform.providers.hypercore.provider import HypercoreProvider
@@ -34,8 +33,9 @@ from fleetform.providers.hypercore.virtual_disk import VirtualDisk
 from fleetform.providers.hypercore.vm import Vm
 from fleetform.providers.hypercore.vm_boot_order import VmBootOrder
 from fleetform.providers.hypercore.vm_power_state import VmPowerState
-from fleetform.secrets import secret_marker
-from fleetform.tfschema import check_stack, load_provider_schema
+from fleetform.synth.app import build_app
+from fleetform.synth.inputs import load_inputs
+from fleetform.synth.schema_check import check_stack, load_provider_schema
 
 GiB = 1024**3
 ROOT = Path(__file__).resolve().parents[2]

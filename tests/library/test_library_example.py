@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fleetform.tfschema import check_stack, load_provider_schema
+from fleetform.synth.schema_check import check_stack, load_provider_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "library_app"

@@ -60,7 +60,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
 
 def test_wheel_holds_the_package_and_the_constructs(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
-    for module in ("__init__", "app", "_cdktf", "constructs/__init__", "constructs/props", "cli/__init__"):
+    for module in (
+        "__init__",
+        "synth/app",
+        "_cdktf",
+        "constructs/__init__",
+        "constructs/props",
+        "cli/__init__",
+    ):
         assert f"fleetform/{module}.py" in names
     assert "fleetform/py.typed" in names
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fleetform.config import SiteConfig, load_config
 from fleetform.errors import InputError, Issue
 from fleetform.manifest.loader import load_manifest
+from fleetform.site.config import SiteConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "manifests"

@@ -10,10 +10,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fleetform.config import load_config
 from fleetform.errors import InputError
 from fleetform.manifest.loader import parse_manifest
 from fleetform.manifest.strict import strict_issues
+from fleetform.site.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {p.name: yaml.safe_load(p.read_text()) for p in sorted((ROOT / "manifests").glob("*.yaml"))}

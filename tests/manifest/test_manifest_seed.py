@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fleetform.config import load_config
 from fleetform.manifest.loader import LoadedManifest, load_manifests
 from fleetform.manifest.strict import strict_issues
+from fleetform.site.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from fleetform.config import parse_config
-from fleetform.connect import terraform_environment
-from fleetform.drift import true_drift
 from fleetform.errors import ApiAuthError, ApiConfigError, ApiConnectionError
-from fleetform.origins import ORIGIN_OUTPUT, find_orphans, in_scope, origin_of, whole_set
-from fleetform.outofband import backup_state, state_resources
-from fleetform.plans.failures import Context, explain, explain_api
-from fleetform.plans.power import in_place_power_updates
-from fleetform.plans.redact import REDACTED, redact_plan
+from fleetform.site.config import parse_config
+from fleetform.synth.origins import ORIGIN_OUTPUT, find_orphans, in_scope, origin_of, whole_set
+from fleetform.terraform.connect import terraform_environment
+from fleetform.terraform.drift import true_drift
+from fleetform.terraform.outofband import backup_state, state_resources
+from fleetform.terraform.plans.failures import Context, explain, explain_api
+from fleetform.terraform.plans.power import in_place_power_updates
+from fleetform.terraform.plans.redact import REDACTED, redact_plan
 
 
 def state(origin: str | None, resources: bool = True) -> dict[str, Any]:

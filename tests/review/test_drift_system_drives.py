@@ -9,9 +9,13 @@ from typing import Any
 
 from planfactory import PRIOR, SYSTEM_UUID, VM_UUID, plan_json, rc, write_bundle
 
-from fleetform.drift import _report_plan
-from fleetform.drift_exclusions import ignored_attributes, without_ignored_drift, without_system_drive_drift
 from fleetform.review import build_review, load_bundle
+from fleetform.terraform.drift import _report_plan
+from fleetform.terraform.drift_exclusions import (
+    ignored_attributes,
+    without_ignored_drift,
+    without_system_drive_drift,
+)
 
 GUEST_TOOLS = "44444444-0000-0000-0000-0000000000a1"
 USER_DISK = "44444444-0000-0000-0000-0000000000b2"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fleetform.config import parse_config
-from fleetform.plans import changed_stacks, config_hash, shards, tombstone
+from fleetform.site.config import parse_config
+from fleetform.terraform.plans import changed_stacks, config_hash, shards, tombstone
 
 SITE = """\
 networks: {lan: 10}

@@ -15,7 +15,7 @@ from reviewsupport import Reviewed, cli, create_vm, plan, plan_and_review
 from support.sandbox import TEMPLATES, Sandbox
 
 from fleetform.simulator.testing import run_in_thread
-from fleetform.synth import synthesize
+from fleetform.synth.synthesize import synthesize
 
 SECRET = "S3cret-Value-42"
 PLAINTEXT_OLD = "hunter2-old-pass"

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from fleetform.config import Target, parse_config
 from fleetform.hypercore.models import VirDomain
 from fleetform.review.plan import parse_plan
-from fleetform.rollout.health import Gate, VmCheck, failures, touched_vms
 from fleetform.simulator.testing import RunningSimulator, run_in_thread
+from fleetform.site.config import Target, parse_config
+from fleetform.terraform.rollout.health import Gate, VmCheck, failures, touched_vms
 
 
 @pytest.fixture(scope="module")

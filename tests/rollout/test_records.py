@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support.postgres import Postgres, running_postgres
 
-from fleetform.rollout.records import (
+from fleetform.terraform.rollout.records import (
     STATUS_FILE,
     Event,
     FileStore,

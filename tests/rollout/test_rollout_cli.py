@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fleetform.cli import _app, app
-from fleetform.plans import config_hash
 from fleetform.review.bundle import PlanIndex, StackEntry, write_index
-from fleetform.rollout.records import STATUS_FILE, Event, FileStore
+from fleetform.terraform.plans import config_hash
+from fleetform.terraform.rollout.records import STATUS_FILE, Event, FileStore
 
 SITE = """\
 networks: {lan: 10}

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from fleetform.cli import app
-from fleetform.tfschema import check_stack, load_provider_schema
+from fleetform.synth.schema_check import check_stack, load_provider_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEETFORM = Path(sys.executable).parent / "fleetform"
@@ -109,7 +109,7 @@ def test_init_cdktf_json_runs_main_py_in_the_project_venv(project: Path) -> None
     config = json.loads((project / "cdktf.json").read_text())
     assert config["language"] == "python"
     assert config["app"] == ".venv/bin/python main.py"
-    assert "from fleetform.app import main" in (project / "main.py").read_text()
+    assert "from fleetform.synth.app import main" in (project / "main.py").read_text()
 
 
 def test_init_pins_the_cdktf_versions_fleetform_uses(project: Path) -> None:
@@ -185,7 +185,7 @@ def test_init_with_force_overwrites_its_own_files_says_so_and_keeps_the_others(t
     assert f"overwrote {tmp_path / 'main.py'}" in result.stdout
     assert f"created {tmp_path / 'cdktf.json'}" in result.stdout
     assert (tmp_path / "notes.txt").read_text() == "keep\n"
-    assert "fleetform.app" in (tmp_path / "main.py").read_text()
+    assert "fleetform.synth.app" in (tmp_path / "main.py").read_text()
 
 
 def test_init_accepts_a_directory_with_only_git(tmp_path: Path) -> None:

@@ -159,7 +159,7 @@ def test_python_module_prints_listening_line(tmp_path: Path) -> None:
 
 def test_embedded_start_accepts_a_password_that_starts_with_a_dash(tmp_path: Path) -> None:
     # embedded.start makes a random password (token_urlsafe), which starts with "-" one time in 64.
-    from fleetform import embedded
+    from fleetform.terraform import embedded
 
     paths = embedded.Paths(tmp_path)
     simulator, started = embedded.start(paths, password="-dash-first")
@@ -198,7 +198,7 @@ def test_cli_serve_tls_prints_its_ca_file_and_serves_https(tmp_path: Path) -> No
 def test_background_simulator_reuses_its_port_and_status_prints_url_and_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fleetform import embedded
+    from fleetform.terraform import embedded
 
     paths = embedded.Paths(tmp_path)
     first, _ = embedded.start(paths)

@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
-from fleetform.embedded import _write_raw_image
 from fleetform.hypercore import HypercoreClient
 from fleetform.simulator.testing import RunningCluster, RunningFleet
-from fleetform.translate import credential_variables
+from fleetform.synth.translate import credential_variables
+from fleetform.terraform.embedded import _write_raw_image
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEETFORM = str(ROOT / ".venv" / "bin" / "fleetform")

@@ -25,10 +25,10 @@ from typing import Any
 
 import yaml
 
-from fleetform.embedded import DEMO_IMAGE_BYTES, _write_raw_image
 from fleetform.simulator.testing import RunningSimulator
 from fleetform.standin_provider.install import install
-from fleetform.synth import SynthResult, synthesize
+from fleetform.synth.synthesize import SynthResult, synthesize
+from fleetform.terraform.embedded import DEMO_IMAGE_BYTES, _write_raw_image
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetform.terraform import error_text
+from fleetform.terraform.runner import error_text
 
 PLAIN = """\
 hypercore_vm.web: Refreshing state...
