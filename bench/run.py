@@ -636,7 +636,7 @@ def write_results(path: Path, meta: dict[str, Any], data: dict[str, Any]) -> str
             "## Profile of a 1,000-VM synth (cProfile)",
             "",
             f"| phase | naive per-resource app ({profile['per-resource']['seconds']:.1f} s) | calls | "
-            f"now ({profile['fast']['seconds']:.1f} s) | calls |",
+            f"now ({profile['fleetform']['seconds']:.1f} s) | calls |",
             "|---|---:|---:|---:|---:|",
         ]
         now = {p["phase"]: p for p in profile["fleetform"]["phases"]}
