@@ -4,13 +4,12 @@ order is the manifest's, and neither a second plan nor ``fleetform drift`` sees 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sandbox import ROOT, TEMPLATES, Sandbox
+from support.sandbox import PROJECT, TEMPLATES, Sandbox
 
 from fleetform.simulator.testing import run_in_thread
 
@@ -76,13 +75,6 @@ def test_cloud_init_drive_and_user_cdroms_have_their_own_slots(box: Sandbox) -> 
 
 def test_a_second_plan_and_drift_find_nothing(box: Sandbox) -> None:
     assert box.plan_exit("kiosk") == 0
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "fleetform"), "drift", "-m", "manifests", "-c", "fleetform.yaml"],
-        cwd=box.root,
-        env=box.env(COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = box.fleetform("drift", *PROJECT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no drift" in result.stdout

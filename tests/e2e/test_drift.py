@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.sandbox import TEMPLATES, Sandbox
+from support.sandbox import PROJECT, TEMPLATES, Sandbox
 
 from fleetform.hypercore import HypercoreClient
 from fleetform.simulator.testing import run_in_thread
 
-ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3
 APP = """\
 type: Application
@@ -50,22 +49,7 @@ def box(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iterator[
 
 
 def drift(box: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "fleetform"),
-            "drift",
-            "-m",
-            "manifests",
-            "-c",
-            "fleetform.yaml",
-            *args,
-        ],
-        cwd=box.root,
-        env=box.env(COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return box.fleetform("drift", *PROJECT, *args)
 
 
 def client(box: Sandbox) -> HypercoreClient:
@@ -113,13 +97,6 @@ def test_out_of_band_changes_are_reported_and_exit_2(box: Sandbox) -> None:
 
 
 def test_apply_refuses_a_drift_report(box: Sandbox) -> None:
-    applied = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "fleetform"), "apply", "drift"],
-        cwd=box.root,
-        env=box.env(COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    applied = box.fleetform("apply", "drift")
     assert applied.returncode == 1
     assert "a drift report" in applied.stderr

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.sandbox import TEMPLATES, Sandbox
+from support.sandbox import PROJECT, TEMPLATES, Sandbox
 
 from fleetform.simulator.testing import run_in_thread
 
-ROOT = Path(__file__).resolve().parents[2]
 WEB = """\
     - type: virdomain
       name: web
@@ -48,14 +47,7 @@ def box(tmp_path: Path, cli_config: Path) -> Iterator[Sandbox]:
 
 
 def fleetform(box: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "fleetform"), *args, "-m", "manifests", "-c", "fleetform.yaml"],
-        cwd=box.root,
-        env=box.env(COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return box.fleetform(*args, *PROJECT)
 
 
 def test_deploy_refuses_to_destroy_a_data_disk_and_applies_nothing(box: Sandbox) -> None:

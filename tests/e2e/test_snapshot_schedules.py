@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sandbox import ROOT, TEMPLATES, Sandbox, changes
+from support.sandbox import PROJECT, TEMPLATES, Sandbox, changes
 
 from fleetform.hypercore import HypercoreClient
 from fleetform.simulator.testing import run_in_thread
@@ -108,14 +108,7 @@ def test_a_changed_rule_is_patched_in_place_and_plans_clean(box: Sandbox) -> Non
 
 
 def fleetform(box: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "fleetform"), *args, "-m", "manifests", "-c", "fleetform.yaml"],
-        cwd=box.root,
-        env=box.env(COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return box.fleetform(*args, *PROJECT)
 
 
 def test_a_schedule_deleted_outside_fleetform_is_drift_and_the_next_deploy_creates_it_again(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 from importsupport import GiB, RestCluster, import_runner
-from support.sandbox import ROOT, TEMPLATES, Sandbox, changes
+from support.sandbox import PROJECT, TEMPLATES, Sandbox, changes
 
 from fleetform.simulator.testing import run_in_thread
 
@@ -135,13 +134,6 @@ def test_the_plan_only_imports_and_a_second_plan_is_clean(imported: Imported) ->
 
 def test_drift_finds_nothing(imported: Imported) -> None:
     box = imported.box
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "fleetform"), "drift", "-m", "manifests", "-c", "fleetform.yaml"],
-        cwd=box.root,
-        env=box.env(COLUMNS="200"),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = box.fleetform("drift", *PROJECT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no drift" in result.stdout

@@ -31,6 +31,9 @@ from fleetform.synth.synthesize import SynthResult, synthesize
 from fleetform.terraform.embedded import DEMO_IMAGE_BYTES, _write_raw_image
 
 ROOT = Path(__file__).resolve().parents[2]
+FLEETFORM = str(ROOT / ".venv" / "bin" / "fleetform")
+PROJECT = ("-m", "manifests", "-c", "fleetform.yaml")
+"""The options that point a fleetform command at the sandbox's manifests and site file."""
 TEMPLATES = {
     "bios": "fleetform-template-bios",
     "uefi": "fleetform-template-uefi",
@@ -179,6 +182,17 @@ class Sandbox:
 
         with HypercoreClient(self.simulator.url, self.simulator.username, self.simulator.password) as client:
             return client.get("/rest/v1/VirDomain")
+
+    def fleetform(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the fleetform CLI in the project (200 columns, so tables are not cut); never raises."""
+        return subprocess.run(
+            [FLEETFORM, *args],
+            cwd=self.root,
+            env=self.env(COLUMNS="200"),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     def vms(self) -> dict[str, dict[str, Any]]:
         """Every VM on the simulator by name (templates included)."""
